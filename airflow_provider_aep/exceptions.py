@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from airflow.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException
 
 _CODE_IN_TYPE = re.compile(r"/errors/([A-Za-z]+-[0-9]+-[0-9]+)$")
 _MAX_DETAIL = 300
@@ -171,7 +171,8 @@ def _parse_error_body(body: Any) -> tuple[str | None, str | None, str | None, st
         if code is None and body.get(key) is not None:
             code = str(body[key])
     title = body.get("title") or body.get("message") or body.get("error_description")
-    report = body.get("report") if isinstance(body.get("report"), dict) else {}
+    raw_report = body.get("report")
+    report: dict[str, Any] = raw_report if isinstance(raw_report, dict) else {}
     detail = body.get("detail") or report.get("detailed-message") or report.get("message")
     if detail is None and body.get("title") and body.get("message"):
         detail = body.get("message")
