@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(CURDIR)/$(BIN):$(PATH)
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow-home
+export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
 .PHONY: demo test lint typecheck unit install standalone bench clean
 
