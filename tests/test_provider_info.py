@@ -7,9 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import airflow
 import jsonschema
 
-import airflow
 from airflow_provider_aep import get_provider_info
 
 
