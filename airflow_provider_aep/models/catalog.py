@@ -1,0 +1,25 @@
+"""Catalog datasets: ``POST /dataSets?requestDataSource=true``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_aep.models._base import AEPOpenModel, NonEmptyStr, XdmSchemaReference
+
+
+class Dataset(AEPOpenModel):
+    """A dataset bound to an XDM schema. Catalog accepts more fields (``enableErrorDiagnostics``,
+    ``observableSchema``...): they are passed through.
+
+    :param name: the dataset name.
+    :param schemaRef: the schema ``$id`` and its XDM content type.
+    :param description: optional description.
+    :param tags: optional tags, name to list of values (``{"unifiedProfile": ["enabled: true"]}``).
+    :param fileDescription: optional file settings (``format``, ``delimiters``...).
+    """
+
+    name: NonEmptyStr
+    schemaRef: XdmSchemaReference
+    description: str | None = None
+    tags: dict[str, list[str]] | None = None
+    fileDescription: dict[str, Any] | None = None
