@@ -1,0 +1,68 @@
+"""Assemble the emulator: IMS, the Platform services, streaming inlets and the admin API on one app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
+
+from airflow_provider_aep.emulator.admin import admin_routes
+from airflow_provider_aep.emulator.catalog import catalog_routes
+from airflow_provider_aep.emulator.data_prep import data_prep_routes
+from airflow_provider_aep.emulator.faults import ADMIN_PREFIX, FaultAndLogMiddleware, FaultRule
+from airflow_provider_aep.emulator.flow_service import flow_service_routes
+from airflow_provider_aep.emulator.ims import token_endpoint
+from airflow_provider_aep.emulator.schema_registry import schema_registry_routes
+from airflow_provider_aep.emulator.settings import EmulatorSettings
+from airflow_provider_aep.emulator.state import Store
+from airflow_provider_aep.emulator.streaming import streaming_routes
+
+
+@dataclass
+class Runtime:
+    """What the admin API and the fault layer share with the services.
+
+    :param store: the emulated platform's state.
+    :param public_url: base URL clients use (for printed links).
+    """
+
+    store: Store
+    public_url: str
+    faults: list[FaultRule] = field(default_factory=list)
+    request_log: list[dict[str, Any]] = field(default_factory=list)
+
+
+async def _not_found(request: Request, exc: Exception) -> JSONResponse:
+    # The gateway answers unknown paths with its own error shape.
+    return JSONResponse({"error_code": "404050", "message": "Resource not found"}, status_code=404)
+
+
+async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    return JSONResponse({"error_code": "405050", "message": "Method not allowed"}, status_code=405)
+
+
+def create_app(settings: EmulatorSettings, public_url: str | None = None) -> ASGIApp:
+    """Build the ASGI app for ``settings``; ``public_url`` defaults to ``http://host:port``.
+
+    :param settings: start-up settings.
+    :param public_url: the URL clients reach the emulator at.
+    """
+    store = Store(settings)
+    runtime = Runtime(store=store, public_url=public_url or f"http://{settings.host}:{settings.port}")
+    routes: list[Route | Mount] = [
+        Route("/ims/token/v3", token_endpoint(store), methods=["POST"]),  # type: ignore[arg-type]
+        *flow_service_routes(store),
+        *catalog_routes(store),
+        *schema_registry_routes(store),
+        *data_prep_routes(store),
+        *streaming_routes(store),
+        Mount(ADMIN_PREFIX, routes=admin_routes(runtime)),
+    ]
+    app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed})
+    app.state.runtime = runtime
+    return FaultAndLogMiddleware(app, runtime)

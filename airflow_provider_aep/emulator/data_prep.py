@@ -1,0 +1,118 @@
+"""Data Prep (``/data/foundation/conversion``): mapping sets, in the legacy and the current shape."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from airflow_provider_aep.emulator.errors import conversion_error
+from airflow_provider_aep.emulator.gateway import Call, Handler, json_response, platform_endpoint
+from airflow_provider_aep.emulator.state import Resource, Store
+
+PREFIX = "/data/foundation/conversion"
+SOURCE_TYPES = ("ATTRIBUTE", "EXPRESSION", "CONSTANT")
+
+
+def _normalized_mapping(raw: Any, index: int, user: str, now_ms: int) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise conversion_error(400, f"mappings[{index}] must be an object")
+    if "sourceAttribute" in raw or "destinationXdmPath" in raw:
+        source, destination, source_type = raw.get("sourceAttribute"), raw.get("destinationXdmPath"), "ATTRIBUTE"
+    else:
+        source, destination = raw.get("source"), raw.get("destination")
+        source_type = str(raw.get("sourceType", "ATTRIBUTE")).upper()
+    if not isinstance(source, str) or not source or not isinstance(destination, str) or not destination:
+        raise conversion_error(400, f"mappings[{index}] needs a source and a destination")
+    if source_type not in SOURCE_TYPES:
+        raise conversion_error(400, f"mappings[{index}].sourceType must be one of {', '.join(SOURCE_TYPES)}")
+    return {
+        **raw,
+        "id": uuid.uuid4().hex,
+        "sourceType": source_type,
+        "source": source,
+        "destination": destination,
+        "createdBy": user,
+        "modifiedBy": user,
+        "createdDate": now_ms,
+        "modifiedDate": now_ms,
+    }
+
+
+def create_mapping_set(call: Call) -> Response:
+    """``POST /mappingSets`` -> ``200 {id, version: 0, createdDate, ...}`` (200, not 201)."""
+    body = call.body
+    if not isinstance(body, dict):
+        raise conversion_error(400, "The request body must be a JSON object")
+    schema_id = body.get("xdmSchema")
+    if schema_id is None:
+        output = body.get("outputSchema") or {}
+        schema_id = ((output.get("schemaRef") or {}) if isinstance(output, dict) else {}).get("id")
+    if not isinstance(schema_id, str) or not schema_id:
+        raise conversion_error(400, "xdmSchema or outputSchema.schemaRef.id is required")
+    if not any(schema["$id"] == schema_id for schema in call.table("schemas").values()):
+        raise conversion_error(400, f"Schema {schema_id} was not found")
+    mappings = body.get("mappings")
+    if not isinstance(mappings, list) or not mappings:
+        raise conversion_error(400, "mappings must be a non-empty array")
+    user = f"{call.store.settings.client_id}@AdobeID"
+    now_ms = call.store.now_ms()
+    mapping_set_id = uuid.uuid4().hex
+    stored: Resource = {
+        **{key: value for key, value in body.items() if key not in ("id", "version", "mappings")},
+        "id": mapping_set_id,
+        "version": 0,
+        "outputSchema": body.get("outputSchema")
+        or {"schemaRef": {"id": schema_id, "contentType": "application/vnd.adobe.xed-full+json;version=1"}},
+        "mappings": [_normalized_mapping(raw, index, user, now_ms) for index, raw in enumerate(mappings)],
+        "createdDate": now_ms,
+        "modifiedDate": now_ms,
+        "createdBy": user,
+        "modifiedBy": user,
+    }
+    call.table("mappingSets")[mapping_set_id] = stored
+    summary = {key: stored[key] for key in ("id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy")}
+    return json_response(summary, 200)
+
+
+def get_mapping_set(call: Call) -> Response:
+    """``GET /mappingSets/{id}``: the whole mapping set."""
+    mapping_set = call.table("mappingSets").get(call.param("id"))
+    if mapping_set is None:
+        raise conversion_error(404, f"Mapping set {call.param('id')} was not found")
+    return json_response(mapping_set)
+
+
+def list_mapping_sets(call: Call) -> Response:
+    """``GET /mappingSets?start=&limit=`` -> ``{"data": [...], "_page": {...}, "_links": {}}``."""
+    try:
+        start = int(call.request.query_params.get("start", "0"))
+        limit = int(call.request.query_params.get("limit", "50"))
+    except ValueError as exc:
+        raise conversion_error(400, "start and limit must be integers") from exc
+    everything = list(call.table("mappingSets").values())
+    page = everything[start : start + limit]
+    return json_response({"data": page, "_page": {"count": len(page), "totalCount": len(everything)}, "_links": {}})
+
+
+def delete_mapping_set(call: Call) -> Response:
+    """``DELETE /mappingSets/{id}``."""
+    if call.table("mappingSets").pop(call.param("id"), None) is None:
+        raise conversion_error(404, f"Mapping set {call.param('id')} was not found")
+    return Response(status_code=204)
+
+
+def data_prep_routes(store: Store) -> list[Route]:
+    """Data Prep routes, wrapped with the gateway checks."""
+
+    def route(path: str, handler: Handler, method: str) -> Route:
+        return Route(PREFIX + path, platform_endpoint(store, handler), methods=[method])
+
+    return [
+        route("/mappingSets", list_mapping_sets, "GET"),
+        route("/mappingSets", create_mapping_set, "POST"),
+        route("/mappingSets/{id}", get_mapping_set, "GET"),
+        route("/mappingSets/{id}", delete_mapping_set, "DELETE"),
+    ]

@@ -1,0 +1,168 @@
+"""What every Platform call goes through: the Adobe I/O gateway checks, body parsing, error rendering.
+
+Services register plain functions ``handler(call) -> Response``; :func:`platform_endpoint` wraps them
+into Starlette endpoints that authenticate like AEP's gateway, resolve the sandbox and turn
+:class:`ApiError` into AEP's exact error bodies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from airflow_provider_aep.emulator.errors import ApiError, flow_error, gateway_error, with_request_id
+from airflow_provider_aep.emulator.state import Store
+
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+@dataclass
+class Call:
+    """One authenticated Platform request, as a handler sees it.
+
+    :param request: the Starlette request.
+    :param store: the emulator state.
+    :param sandbox: the resolved, existing sandbox name.
+    :param request_id: the ``x-request-id`` of this call.
+    :param body: the parsed JSON body (``None`` when there is none).
+    """
+
+    request: Request
+    store: Store
+    sandbox: str
+    request_id: str
+    body: Any = None
+    mutated: bool = field(default=False)
+
+    @property
+    def query(self) -> list[tuple[str, str]]:
+        """Query parameters in order, repeats kept."""
+        return list(self.request.query_params.multi_items())
+
+    def param(self, name: str) -> str:
+        """A path parameter."""
+        return str(self.request.path_params[name])
+
+    def table(self, kind: str) -> dict[str, dict[str, Any]]:
+        """The id -> resource table of ``kind`` in this call's sandbox."""
+        return self.store.kind(self.sandbox, kind)
+
+    @property
+    def base_url(self) -> str:
+        """Scheme, host and port the client used (for links such as a streaming inlet URL)."""
+        return str(self.request.base_url).rstrip("/")
+
+    def audit(self) -> dict[str, Any]:
+        """The audit fields AEP stamps on a resource created by this call."""
+        return self.store.audit(self.sandbox)
+
+
+Handler = Callable[[Call], Response]
+
+
+def request_id_of(request: Request) -> str:
+    """The id the outer middleware gave this request."""
+    state = request.scope.get("state") or {}
+    return str(state.get("request_id", ""))
+
+
+def error_response(error: ApiError, request_id: str) -> JSONResponse:
+    """Render an :class:`ApiError` with the request id stamped into its report."""
+    body = with_request_id(error, request_id).body
+    return JSONResponse(body, status_code=error.status, headers=error.headers)
+
+
+def authenticate(request: Request, store: Store) -> None:
+    """AEP gateway checks, in the gateway's order; raise the gateway's error on the first failure."""
+    headers = request.headers
+    authorization = headers.get("authorization", "")
+    if not authorization.strip():
+        raise gateway_error(403, "403010", "Oauth token is missing.")
+    api_key = headers.get("x-api-key", "")
+    if not api_key:
+        raise gateway_error(403, "403000", "Api Key is required")
+    scheme, _, token = authorization.partition(" ")
+    expires_at = store.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+    if expires_at is None or expires_at <= store.now():
+        raise gateway_error(401, "401013", "Oauth token is not valid")
+    if api_key != store.settings.client_id:
+        raise gateway_error(403, "403003", "Api Key is invalid")
+    org = headers.get("x-gw-ims-org-id", "")
+    if not org:
+        raise gateway_error(400, "400003", "Organization ID is required")
+    if org != store.settings.org_id:
+        raise gateway_error(403, "403025", "Profile is not valid")
+
+
+def resolve_sandbox(request: Request, store: Store) -> str:
+    """The sandbox of the call: missing is ``2105-400``, unknown is ``2100-404`` (Flow Service codes)."""
+    name = request.headers.get("x-sandbox-name", "").strip().lower()
+    if not name:
+        raise flow_error("2105-400", "Bad request", "Header x-sandbox-name is missing", "sandbox")
+    if name not in store.sandboxes:
+        raise flow_error("2100-404", "Sandbox not found", f"Sandbox {name} was not found", "sandbox")
+    return name
+
+
+async def read_json_body(request: Request) -> Any:
+    """Parse a JSON body; AEP requires ``Content-Type: application/json`` on every body."""
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    content_type = request.headers.get("content-type", "")
+    if "json" not in content_type.lower():
+        raise ApiError(
+            415,
+            {
+                "type": "https://ns.adobe.com/aep/errors/FLOW-415",
+                "title": "Unsupported Media Type",
+                "status": 415,
+                "report": {
+                    "detailed-message": f"Content-Type must be application/json, got {content_type!r}",
+                    "id": "",
+                    "request-id": "",
+                    "type": "request",
+                },
+            },
+        )
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise flow_error("1400-400", "Bad request", f"Malformed JSON body: {exc.msg}", "request") from exc
+
+
+def platform_endpoint(store: Store, handler: Handler) -> Callable[[Request], Any]:
+    """Wrap a service handler with the gateway checks, JSON parsing, error rendering and persistence."""
+
+    async def endpoint(request: Request) -> Response:
+        request_id = request_id_of(request)
+        try:
+            authenticate(request, store)
+            sandbox = resolve_sandbox(request, store)
+            body = await read_json_body(request) if request.method in BODY_METHODS else None
+            call = Call(request=request, store=store, sandbox=sandbox, request_id=request_id, body=body)
+            response = handler(call)
+        except ApiError as error:
+            return error_response(error, request_id)
+        if request.method != "GET" or call.mutated:
+            store.save()
+        return response
+
+    return endpoint
+
+
+def json_response(body: Any, status: int = 200) -> JSONResponse:
+    """A JSON answer."""
+    return JSONResponse(body, status_code=status)
+
+
+def require_object(body: Any, kind: str) -> dict[str, Any]:
+    """The body as a JSON object, or a Flow Service 400."""
+    if not isinstance(body, dict):
+        raise flow_error("1400-400", "Bad request", "The request body must be a JSON object", kind)
+    return body

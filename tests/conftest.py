@@ -1,0 +1,31 @@
+"""Shared fixtures: one offline AEP emulator per test session, reset before each test that uses it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from airflow_provider_aep.emulator.testing import RunningEmulator
+
+
+@pytest.fixture(scope="session")
+def emulator_server() -> Iterator[RunningEmulator]:
+    """One emulator for the whole session; runs take 1 emulated second so tests stay fast."""
+    with RunningEmulator(run_duration_seconds=1.0) as server:
+        yield server
+
+
+@pytest.fixture
+def emulator(emulator_server: RunningEmulator) -> RunningEmulator:
+    """The session emulator, reset to a clean state (no resources, faults, clock offset or config)."""
+    emulator_server.reset()
+    return emulator_server
+
+
+@pytest.fixture
+def aep_env(emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> RunningEmulator:
+    """A clean emulator whose ``AIRFLOW_CONN_*`` variables are set, so ``aep_default`` resolves to it."""
+    for name, value in emulator.conn_env().items():
+        monkeypatch.setenv(name, value)
+    return emulator
