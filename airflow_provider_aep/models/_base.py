@@ -41,8 +41,8 @@ class AEPModel(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        validate_by_name=True,
-        validate_by_alias=True,
+        # Aliased fields (``$ref``, ``meta:class``) also accept their Python name.
+        populate_by_name=True,
         hide_input_in_errors=True,
     )
 
