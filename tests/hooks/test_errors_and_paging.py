@@ -31,13 +31,45 @@ IMS_400 = '{"error": "invalid_client", "error_description": "invalid client_secr
 @pytest.mark.parametrize(
     ("status", "body", "cls", "code", "title", "detail", "request_id"),
     [
-        (404, FLOW_404, AEPNotFoundError, "FLOW-1439-404", "Resource not found", "Flow with id abc not found", "req-123"),
-        (400, XDM_400, AEPBadRequestError, "XDM-1521-400", "Title not unique", "The title Payments is already used", None),
+        (
+            404,
+            FLOW_404,
+            AEPNotFoundError,
+            "FLOW-1439-404",
+            "Resource not found",
+            "Flow with id abc not found",
+            "req-123",
+        ),
+        (
+            400,
+            XDM_400,
+            AEPBadRequestError,
+            "XDM-1521-400",
+            "Title not unique",
+            "The title Payments is already used",
+            None,
+        ),
         (401, GATEWAY_401, AEPAuthError, "401013", "Oauth token is not valid", None, None),
         (400, IMS_400, AEPBadRequestError, "invalid_client", "invalid client_secret parameter", None, None),
-        (412, '{"title": "Version mismatch", "status": 412}', AEPConflictError, None, "Version mismatch", None, None),
+        (
+            412,
+            '{"title": "Version mismatch", "status": 412}',
+            AEPConflictError,
+            None,
+            "Version mismatch",
+            None,
+            None,
+        ),
         (429, "", AEPRateLimitError, None, None, None, None),
-        (503, "<html>Service Unavailable</html>", AEPServerError, None, None, "<html>Service Unavailable</html>", None),
+        (
+            503,
+            "<html>Service Unavailable</html>",
+            AEPServerError,
+            None,
+            None,
+            "<html>Service Unavailable</html>",
+            None,
+        ),
     ],
 )
 def test_every_documented_error_body_becomes_a_typed_error(
@@ -49,7 +81,9 @@ def test_every_documented_error_body_becomes_a_typed_error(
     detail: str | None,
     request_id: str | None,
 ) -> None:
-    error = AEPApiError.from_response(status, body, method="GET", url="/data/foundation/flowservice/flows/abc")
+    error = AEPApiError.from_response(
+        status, body, method="GET", url="/data/foundation/flowservice/flows/abc"
+    )
     assert type(error) is cls
     assert (error.status, error.code, error.title, error.detail, error.request_id) == (
         status,
@@ -108,7 +142,9 @@ def test_read_page_understands_the_three_list_shapes() -> None:
     assert flow_page.next_path == "/flows?continuationToken=x"
     assert read_page({"items": [{"id": "b"}], "_links": {}}, "/flows", None).next_path is None
 
-    registry = read_page({"results": [{"$id": "s"}], "_page": {"count": 1}, "_links": {}}, "/tenant/schemas", None)
+    registry = read_page(
+        {"results": [{"$id": "s"}], "_page": {"count": 1}, "_links": {}}, "/tenant/schemas", None
+    )
     assert registry.items == [{"$id": "s"}]
 
     full = {f"id{i}": {"name": f"d{i}"} for i in range(2)}
@@ -143,7 +179,10 @@ def test_filter_values_are_quoted_when_they_could_change_the_filter(value: objec
 
 def test_property_filter_builds_or_lists_and_rejects_injection() -> None:
     assert property_filter("flowId", ["a", "b"]) == "flowId==a,b"
-    assert property_filter("metrics.statusSummary.status", "failed", "!=") == "metrics.statusSummary.status!=failed"
+    assert (
+        property_filter("metrics.statusSummary.status", "failed", "!=")
+        == "metrics.statusSummary.status!=failed"
+    )
     with pytest.raises(ValueError, match="operator"):
         property_filter("name", "x", "=~")
     with pytest.raises(ValueError, match="property name"):

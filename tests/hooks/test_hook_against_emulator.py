@@ -1,0 +1,248 @@
+"""AEPHook and AEPAsyncHook against the emulator over real HTTP: tokens, retries, errors, paging, secrecy."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from airflow_provider_aep.emulator.testing import RunningEmulator
+from airflow_provider_aep.exceptions import (
+    AEPApiError,
+    AEPAuthError,
+    AEPBadRequestError,
+    AEPNotFoundError,
+    AEPServerError,
+    AEPTransportError,
+)
+from airflow_provider_aep.hooks._core import TOKENS, RetryPolicy
+from airflow_provider_aep.hooks.aep import AEPHook
+from airflow_provider_aep.hooks.aep_async import AEPAsyncHook, close_shared_clients
+
+FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, max_elapsed=30)
+FLOWS = "/data/foundation/flowservice/flows"
+IMS = "/ims/token/v3"
+
+PAYPAL_CONNECTION = {
+    "name": "PayPal base connection",
+    "description": "PayPal",
+    "auth": {
+        "specName": "Client-Id-Secret Based Authentication",
+        "params": {
+            "host": "api-m.sandbox.paypal.com",
+            "clientId": "pp-id",
+            "clientSecret": "pp-secret-value",
+        },
+    },
+    "connectionSpec": {"id": "221c7626-58f6-4eec-8ee2-042b0226f03b", "version": "1.0"},
+}
+
+
+@pytest.fixture
+def aep(aep_env: RunningEmulator) -> Iterator[RunningEmulator]:
+    TOKENS.clear()
+    yield aep_env
+    TOKENS.clear()
+
+
+@pytest.fixture
+def hook(aep: RunningEmulator) -> Iterator[AEPHook]:
+    with AEPHook(retry=FAST) as h:
+        yield h
+
+
+def calls(emulator: RunningEmulator, path: str, method: str | None = None) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in emulator.requests()
+        if r["path"].startswith(path) and (method is None or r["method"] == method)
+    ]
+
+
+def test_one_token_serves_every_call_and_every_hook(aep: RunningEmulator, hook: AEPHook) -> None:
+    for _ in range(3):
+        hook.get("flowservice", "/flows")
+    with AEPHook() as other:
+        other.get("flowservice", "/connections")
+    assert len(calls(aep, IMS)) == 1
+    sent = calls(aep, FLOWS)[0]
+    assert sent["status"] == 200
+
+
+def test_token_is_renewed_before_it_expires(aep: RunningEmulator, hook: AEPHook) -> None:
+    aep.configure(token_lifetime_seconds=2)
+    hook.get("flowservice", "/flows")
+    time.sleep(1.9)  # past renew_at (90 % of the lifetime), before expiry
+    hook.get("flowservice", "/flows")
+    assert len(calls(aep, IMS)) == 2
+    assert all(r["status"] == 200 for r in calls(aep, FLOWS))  # renewed early: never refused
+
+
+def test_a_revoked_token_is_renewed_once_and_the_call_repeated(aep: RunningEmulator, hook: AEPHook) -> None:
+    hook.get("flowservice", "/flows")
+    aep.expire_tokens()
+    assert hook.get("flowservice", "/flows") is not None
+    statuses = [r["status"] for r in calls(aep, FLOWS)]
+    assert statuses == [200, 401, 200]
+    assert len(calls(aep, IMS)) == 2
+
+
+def test_a_second_401_is_final(aep: RunningEmulator, hook: AEPHook) -> None:
+    aep.add_faults([{"method": "GET", "path": FLOWS, "status": 401, "times": 5}])
+    with pytest.raises(AEPAuthError) as info:
+        hook.get("flowservice", "/flows")
+    assert info.value.status == 401
+    assert len(calls(aep, FLOWS)) == 2
+    assert len(calls(aep, IMS)) == 2
+
+
+@pytest.mark.parametrize("status", [429, 502, 503, 504])
+def test_transient_statuses_are_retried(aep: RunningEmulator, hook: AEPHook, status: int) -> None:
+    aep.add_faults([{"method": "GET", "path": FLOWS, "status": status, "times": 2}])
+    hook.get("flowservice", "/flows")
+    assert [r["status"] for r in calls(aep, FLOWS)] == [status, status, 200]
+
+
+def test_retry_after_is_honoured(aep: RunningEmulator, hook: AEPHook) -> None:
+    aep.add_faults([{"method": "GET", "path": FLOWS, "status": 429, "times": 1, "retry_after": 1}])
+    started = time.monotonic()
+    hook.get("flowservice", "/flows")
+    assert time.monotonic() - started >= 1.0
+    assert [r["status"] for r in calls(aep, FLOWS)] == [429, 200]
+
+
+def test_retries_are_bounded(aep: RunningEmulator, hook: AEPHook) -> None:
+    aep.add_faults([{"method": "GET", "path": FLOWS, "status": 503, "times": 10}])
+    with pytest.raises(AEPServerError):
+        hook.get("flowservice", "/flows")
+    assert len(calls(aep, FLOWS)) == FAST.max_attempts
+
+
+@pytest.mark.parametrize(
+    ("status", "error"), [(400, AEPBadRequestError), (403, AEPAuthError), (404, AEPNotFoundError)]
+)
+def test_client_errors_are_not_retried(
+    aep: RunningEmulator, hook: AEPHook, status: int, error: type[AEPApiError]
+) -> None:
+    aep.add_faults([{"method": "GET", "path": FLOWS, "status": status, "times": 3}])
+    with pytest.raises(error):
+        hook.get("flowservice", "/flows")
+    assert len(calls(aep, FLOWS)) == 1
+
+
+def test_flow_service_not_found_body_reaches_the_exception(hook: AEPHook) -> None:
+    with pytest.raises(AEPNotFoundError) as info:
+        hook.get("flowservice", "/flows/00000000-0000-0000-0000-000000000000")
+    assert info.value.code is not None
+    assert info.value.code.startswith("FLOW-")
+    assert "404" in str(info.value)
+
+
+def test_a_create_whose_answer_was_lost_is_not_repeated(aep: RunningEmulator, hook: AEPHook) -> None:
+    conns = "/data/foundation/flowservice/connections"
+    aep.add_faults([{"method": "POST", "path": conns, "status": 503, "after_commit": True}])
+    with pytest.raises(AEPServerError):
+        hook.post("flowservice", "/connections", json=PAYPAL_CONNECTION)
+    assert len(calls(aep, conns, "POST")) == 1
+    assert len(aep.state()["prod"]["connections"]) == 1
+
+
+def test_a_create_refused_with_429_is_repeated(aep: RunningEmulator, hook: AEPHook) -> None:
+    conns = "/data/foundation/flowservice/connections"
+    aep.add_faults([{"method": "POST", "path": conns, "status": 429, "times": 1}])
+    created = hook.post("flowservice", "/connections", json=PAYPAL_CONNECTION)
+    assert created["id"]
+    assert len(aep.state()["prod"]["connections"]) == 1
+
+
+def test_a_dropped_connection_is_retried_for_reads_only(aep: RunningEmulator, hook: AEPHook) -> None:
+    aep.add_faults([{"method": "GET", "path": FLOWS, "drop_connection": True, "times": 1}])
+    hook.get("flowservice", "/flows")
+    conns = "/data/foundation/flowservice/connections"
+    aep.add_faults([{"method": "POST", "path": conns, "drop_connection": True, "times": 1}])
+    with pytest.raises(AEPTransportError):
+        hook.post("flowservice", "/connections", json=PAYPAL_CONNECTION)
+    created = hook.post("flowservice", "/connections", json=PAYPAL_CONNECTION, idempotent=True)
+    assert created["id"]
+
+
+def test_iter_items_follows_next_links(aep: RunningEmulator, hook: AEPHook) -> None:
+    for i in range(5):
+        hook.post("flowservice", "/connections", json={**PAYPAL_CONNECTION, "name": f"conn {i}"})
+    names = [item["name"] for item in hook.iter_items("flowservice", "/connections", params={"limit": 2})]
+    assert sorted(names) == [f"conn {i}" for i in range(5)]
+    assert len(calls(aep, "/data/foundation/flowservice/connections", "GET")) == 3
+
+
+def test_sandbox_is_sent_and_overridable(aep: RunningEmulator, hook: AEPHook) -> None:
+    hook.post("flowservice", "/connections", json=PAYPAL_CONNECTION, sandbox="dev")
+    assert len(aep.state()["dev"]["connections"]) == 1
+    assert aep.state()["prod"]["connections"] == []
+    assert [r["sandbox"] for r in calls(aep, "/data/foundation/flowservice/connections")] == ["dev"]
+
+
+def test_no_secret_in_logs_reprs_or_errors(
+    aep: RunningEmulator, hook: AEPHook, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    aep.add_faults([{"method": "GET", "path": FLOWS, "status": 503, "times": 10}])
+    errors: list[str] = []
+    try:
+        hook.get("flowservice", "/flows")
+    except AEPApiError as exc:
+        errors.append(str(exc) + repr(exc))
+    token = hook.access_token()
+    ok, message = hook.test_connection()
+    assert ok, message
+    text = caplog.text + "".join(errors) + repr(hook) + repr(hook.settings) + message
+    assert aep.client_secret not in text
+    assert token not in text
+
+
+def test_test_connection_reports_bad_credentials_without_the_secret(
+    aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conn = aep.conn_env()["AIRFLOW_CONN_AEP_DEFAULT"].replace(aep.client_secret, "wrong-secret-123")
+    monkeypatch.setenv("AIRFLOW_CONN_AEP_WRONG", conn)
+    ok, message = AEPHook("aep_wrong", retry=FAST).test_connection()
+    assert not ok
+    assert "/ims/token/v3" in message
+    assert "wrong-secret-123" not in message
+
+
+def test_async_hook_shares_one_token_request_between_concurrent_callers(aep: RunningEmulator) -> None:
+    async def main() -> list[Any]:
+        hook = AEPAsyncHook(retry=FAST)
+        try:
+            return await asyncio.gather(*(hook.get("flowservice", "/flows") for _ in range(50)))
+        finally:
+            await close_shared_clients()
+
+    results = asyncio.run(main())
+    assert len(results) == 50
+    assert len(calls(aep, IMS)) == 1
+
+
+def test_async_hook_renews_a_revoked_token_and_retries(aep: RunningEmulator) -> None:
+    async def main() -> None:
+        hook = AEPAsyncHook(retry=FAST)
+        try:
+            await hook.get("flowservice", "/flows")
+            aep.expire_tokens()
+            aep.add_faults([{"method": "GET", "path": FLOWS, "status": 503, "times": 1}])
+            await hook.get("flowservice", "/flows")
+            with pytest.raises(AEPNotFoundError):
+                await hook.get_item("flowservice", "/flows/00000000-0000-0000-0000-000000000000")
+        finally:
+            await close_shared_clients()
+
+    asyncio.run(main())
+    statuses = [r["status"] for r in calls(aep, FLOWS)]
+    assert statuses[0] == 200
+    assert sorted(statuses[1:3]) == [401, 503]
+    assert statuses[3] == 200
+    assert len(calls(aep, IMS)) == 2
