@@ -1,0 +1,233 @@
+"""``AEPTriggerFlowRunOperator``: one on-demand AEP flow run per Airflow data interval.
+
+This is how Airflow owns the schedule: the dataflow is created with ``frequency: once`` and each
+DAG run (scheduled, backfilled or triggered) asks AEP to ingest its own data interval.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator, conf
+
+from airflow_provider_aep.links import AEPFlowRunLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_aep.flow_runs import FlowRunReport
+    from airflow_provider_aep.hooks.aep import AEPHook
+    from airflow_provider_aep.sensors.waiting import WaitTarget
+
+#: How many times a ``POST /runs`` whose answer was lost is looked up, then sent again.
+CREATE_ATTEMPTS = 3
+DEFAULT_TIMEOUT_SECONDS = 7 * 24 * 3600.0
+
+
+class AEPTriggerFlowRunOperator(BaseOperator):
+    """Start an on-demand run of a dataflow scheduled ``once`` over a data window, and wait for it.
+
+    The window defaults to the DAG run's data interval (``windowStartTime``/``windowEndTime`` =
+    ``data_interval_start``/``data_interval_end`` in epoch seconds), so a backfill of N intervals is
+    N windowed runs. ``POST /runs`` is never sent twice for one window: a run of the same dataflow
+    and window that has not failed is reused (a task retry resumes the wait), and when the answer
+    to a ``POST /runs`` is lost the runs are looked up before the request is repeated. A run that
+    failed is not reused, so retrying the task ingests the window again.
+
+    Waiting fails closed like ``AEPFlowRunSensor``: only a known success succeeds, and a failure
+    names the run, its status, error codes and messages, and record counts.
+
+    Returns (XCom) the run id; pushes ``flow_run_id`` and ``flow_id`` for the AEP link.
+
+    :param flow_id: the dataflow, scheduled ``once`` (templated).
+    :param delta_column: the source column that partitions new data (``deltaColumn.name``), required
+        by CRM and database sources, e.g. ``Update_Time`` (templated).
+    :param window_start: window start: datetime, epoch seconds or ISO date; default the data
+        interval start (templated).
+    :param window_end: window end; default the data interval end (templated).
+    :param aep_conn_id: Airflow connection of type ``aep``.
+    :param sandbox: sandbox instead of the connection's (templated).
+    :param wait_for_completion: wait until the run ends; else return the run id right away.
+    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    :param poll_interval: seconds between two looks at the run.
+    :param timeout: how long to wait for the run (seconds or timedelta).
+    :param allow_partial_success: accept a run that only partly succeeded.
+    """
+
+    template_fields: Sequence[str] = ("flow_id", "delta_column", "window_start", "window_end", "sandbox")
+    operator_extra_links = (AEPFlowRunLink(),)
+    ui_color = "#eb1000"
+
+    def __init__(
+        self,
+        *,
+        flow_id: str,
+        delta_column: str | None = None,
+        window_start: Any = None,
+        window_end: Any = None,
+        aep_conn_id: str = "aep_default",
+        sandbox: str | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = 30.0,
+        timeout: float | timedelta = DEFAULT_TIMEOUT_SECONDS,
+        allow_partial_success: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.flow_id = flow_id
+        self.delta_column = delta_column
+        self.window_start = window_start
+        self.window_end = window_end
+        self.aep_conn_id = aep_conn_id
+        self.sandbox = sandbox
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = float(poll_interval)
+        self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+        self.allow_partial_success = allow_partial_success
+
+    def _hook(self) -> AEPHook:
+        from airflow_provider_aep.hooks.aep import AEPHook
+
+        return AEPHook(self.aep_conn_id, sandbox=self.sandbox)
+
+    def execute(self, context: Context) -> str:
+        """Start (or find) the window's run, then wait for it as configured."""
+        from airflow_provider_aep.sensors.waiting import WaitTarget, push_run_ids, resolve_window
+
+        window = resolve_window(self.window_start, self.window_end, context)
+        hook = self._hook()
+        run_id = self.ensure_run(hook, window)
+        target = WaitTarget((run_id,), self.flow_id)
+        push_run_ids(context, target, ())
+        if not self.wait_for_completion:
+            return run_id
+        if self.deferrable:
+            self._defer_unless_done(hook, target)
+            return run_id
+        self._poll_until_done(hook, target)
+        return run_id
+
+    # -- starting a run, once per window ----------------------------------------------------------
+
+    def ensure_run(self, hook: AEPHook, window: tuple[int, int]) -> str:
+        """The id of the window's run: an existing one that has not failed, else a new one."""
+        from airflow_provider_aep.exceptions import AEPServerError, AEPTransportError
+        from airflow_provider_aep.models.responses import created_id
+
+        body = self._run_request(window)
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            existing = self.find_reusable_run(hook, window)
+            if existing is not None:
+                self.log.info(
+                    "Reusing AEP flow run %s of window %s (status %s)",
+                    existing.run_id,
+                    window,
+                    existing.raw_status,
+                )
+                return existing.run_id
+            try:
+                answer = hook.request("POST", "flowservice", "/runs", json=body, idempotent=False)
+            except (AEPServerError, AEPTransportError) as exc:
+                if attempt == CREATE_ATTEMPTS:
+                    raise
+                # AEP may have created the run before the answer was lost: look before repeating
+                self.log.warning("POST /runs got no usable answer (%s); looking the run up", exc)
+                time.sleep(min(2.0**attempt, 10.0))
+                continue
+            run_id = created_id(answer)
+            self.log.info(
+                "Started AEP flow run %s of dataflow %s over window %s", run_id, self.flow_id, window
+            )
+            return run_id
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def find_reusable_run(self, hook: AEPHook, window: tuple[int, int]) -> FlowRunReport | None:
+        """The latest run of this dataflow asked for exactly this window that has not failed."""
+        from airflow_provider_aep.flow_runs import interpret, read_flow_run
+        from airflow_provider_aep.sensors.waiting import matching_window, runs_query
+
+        # a window still in the future may have been asked for before it began
+        created_after = window[0] if window[0] < time.time() else None
+        items = hook.iter_items("flowservice", "/runs", params=runs_query(self.flow_id, created_after))
+        reports = matching_window((read_flow_run(item) for item in items), *window)
+        alive = [r for r in reports if not interpret(r, self.allow_partial_success).failed]
+        alive.sort(key=lambda r: (r.created_at_ms or 0, r.run_id))
+        return alive[-1] if alive else None
+
+    def _run_request(self, window: tuple[int, int]) -> dict[str, Any]:
+        from airflow_provider_aep.models.flows import FlowRunRequest
+        from airflow_provider_aep.models.validation import validate_request
+
+        params: dict[str, Any] = {
+            "startTime": int(time.time()),
+            "windowStartTime": window[0],
+            "windowEndTime": window[1],
+        }
+        if self.delta_column:
+            params["deltaColumn"] = {"name": self.delta_column}
+        request = {"flowId": self.flow_id, "params": params}
+        return validate_request(FlowRunRequest, request, "flow run request").to_payload()
+
+    # -- waiting --------------------------------------------------------------------------------
+
+    def _poll_until_done(self, hook: AEPHook, target: WaitTarget) -> None:
+        from airflow_provider_aep.exceptions import AEPError
+        from airflow_provider_aep.flow_runs import timeout_message
+        from airflow_provider_aep.sensors.waiting import fetch_reports, settle
+
+        deadline = time.monotonic() + self.timeout
+        while True:
+            reports = fetch_reports(hook, target)
+            verdict = target.verdict(reports, self.allow_partial_success)
+            if verdict.finished:
+                settle(verdict, self.log)
+                return
+            if time.monotonic() >= deadline:
+                raise AEPError(timeout_message(target.describe(), self.timeout, reports))
+            self.log.info("Waiting: %s", verdict.message)
+            time.sleep(max(0.0, min(self.poll_interval, deadline - time.monotonic())))
+
+    def _defer_unless_done(self, hook: AEPHook, target: WaitTarget) -> None:
+        from airflow_provider_aep.sensors.flow_run import DEFERRAL_BACKSTOP_SECONDS
+        from airflow_provider_aep.sensors.waiting import fetch_reports, settle
+        from airflow_provider_aep.triggers.flow_run import AEPFlowRunTrigger
+
+        verdict = target.verdict(fetch_reports(hook, target), self.allow_partial_success)
+        if verdict.finished:  # e.g. a reused run that already ended: no need for the triggerer
+            settle(verdict, self.log)
+            return
+        self.defer(
+            trigger=AEPFlowRunTrigger(
+                deadline=time.time() + self.timeout,
+                aep_conn_id=self.aep_conn_id,
+                sandbox=self.sandbox,
+                run_ids=list(target.run_ids),
+                flow_id=self.flow_id,
+                poll_interval=self.poll_interval,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + DEFERRAL_BACKSTOP_SECONDS),
+        )
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
+        """Read the trigger's event and reach the same verdict as the polling wait would."""
+        from airflow_provider_aep.exceptions import AEPError
+        from airflow_provider_aep.flow_runs import timeout_message
+        from airflow_provider_aep.sensors.waiting import TIMEOUT_EVENT, TriggerOutcome, WaitTarget, settle
+
+        outcome = TriggerOutcome.from_event(event)
+        outcome.raise_if_error()
+        run_ids = [str(run_id) for run_id in (event or {}).get("run_ids") or ()]
+        target = WaitTarget(tuple(run_ids), self.flow_id)
+        if outcome.status == TIMEOUT_EVENT:
+            raise AEPError(timeout_message(target.describe(), self.timeout, outcome.reports))
+        verdict = target.verdict(outcome.reports, self.allow_partial_success)
+        if not verdict.finished:
+            raise AEPError(f"AEPFlowRunTrigger stopped before the run ended: {verdict.message}")
+        settle(verdict, self.log)
+        return run_ids[0]

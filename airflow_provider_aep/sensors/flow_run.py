@@ -1,0 +1,170 @@
+"""``AEPFlowRunSensor``: wait for an AEP flow run, or for the runs of a scheduled dataflow over a window."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+
+from airflow_provider_aep.links import AEPFlowRunLink
+from airflow_provider_aep.sensors.waiting import (
+    TIMEOUT_EVENT,
+    TriggerOutcome,
+    WaitTarget,
+    fetch_reports,
+    push_run_ids,
+    resolve_window,
+    settle,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_aep.flow_runs import FlowRunVerdict
+
+#: Airflow's own deferral timeout is only a backstop (a trigger that never ran): the deadline that
+#: fails or skips the task properly lives in the trigger, so the backstop comes this much later.
+DEFERRAL_BACKSTOP_SECONDS = 600.0
+
+
+class AEPFlowRunSensor(BaseSensorOperator):
+    """Wait until an AEP flow run succeeds, or until the runs of a dataflow covering a window do.
+
+    Two ways to say what to wait for:
+
+    * ``flow_run_id``: one run (e.g. the output of ``AEPTriggerFlowRunOperator(wait_for_completion=False)``);
+    * ``flow_id`` (without ``flow_run_id``): the runs of a dataflow that AEP schedules itself
+      (``scheduleParams``) whose windows cover ``[window_start, window_end)``, by default the DAG
+      run's data interval. It succeeds when every covering run succeeded and they reach the end of
+      the window, and fails as soon as one of them failed.
+
+    It fails closed: only a status known to mean success succeeds; ``failed``, an unknown status,
+    and (unless ``allow_partial_success``) ``partialSuccess`` fail the task with the run id, status,
+    error codes and messages, and record counts. ``soft_fail`` turns a failed run or a timeout into
+    a skip. ``timeout``, ``poke_interval`` and ``mode`` work as for every Airflow sensor; with
+    ``deferrable=True`` the wait runs in the triggerer (``AEPFlowRunTrigger``), which keeps the
+    deadline itself, so a timeout there is reported like in poke mode.
+
+    Returns (XCom) the run id, or the list of covering run ids in window mode; pushes ``flow_run_id``
+    and ``flow_id`` for the AEP link.
+
+    :param flow_run_id: the run to wait for (templated).
+    :param flow_id: the dataflow, for window mode (templated).
+    :param window_start: window start: datetime, epoch seconds or ISO date; default the data
+        interval start (templated).
+    :param window_end: window end; default the data interval end (templated).
+    :param aep_conn_id: Airflow connection of type ``aep``.
+    :param sandbox: sandbox instead of the connection's (templated).
+    :param allow_partial_success: accept runs that only partly succeeded.
+    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    """
+
+    template_fields: Sequence[str] = ("flow_run_id", "flow_id", "window_start", "window_end", "sandbox")
+    operator_extra_links = (AEPFlowRunLink(),)
+    ui_color = "#eb1000"
+
+    def __init__(
+        self,
+        *,
+        flow_run_id: str | None = None,
+        flow_id: str | None = None,
+        window_start: Any = None,
+        window_end: Any = None,
+        aep_conn_id: str = "aep_default",
+        sandbox: str | None = None,
+        allow_partial_success: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if not flow_run_id and not flow_id:
+            raise ValueError("AEPFlowRunSensor needs flow_run_id, or flow_id to wait for a window")
+        self.flow_run_id = flow_run_id
+        self.flow_id = flow_id
+        self.window_start = window_start
+        self.window_end = window_end
+        self.aep_conn_id = aep_conn_id
+        self.sandbox = sandbox
+        self.allow_partial_success = allow_partial_success
+        self.deferrable = deferrable
+
+    def target(self, context: Context) -> WaitTarget:
+        """What to wait for, from the rendered arguments and the DAG run's data interval."""
+        if self.flow_run_id:
+            return WaitTarget((str(self.flow_run_id),), self.flow_id)
+        window = resolve_window(self.window_start, self.window_end, context)
+        return WaitTarget((), str(self.flow_id), window)
+
+    def _hook(self) -> Any:
+        from airflow_provider_aep.hooks.aep import AEPHook
+
+        return AEPHook(self.aep_conn_id, sandbox=self.sandbox)
+
+    def execute(self, context: Context) -> Any:
+        """Poke (``poke``/``reschedule`` mode) or defer to ``AEPFlowRunTrigger``."""
+        if not self.deferrable:
+            return super().execute(context)
+        target = self.target(context)
+        verdict = target.verdict(fetch_reports(self._hook(), target), self.allow_partial_success)
+        if verdict.finished:  # no need to occupy the triggerer
+            return self._conclude(context, target, verdict)
+        push_run_ids(context, target, verdict.reports)
+        from airflow_provider_aep.triggers.flow_run import AEPFlowRunTrigger
+
+        self.defer(
+            trigger=AEPFlowRunTrigger(
+                deadline=time.time() + self.timeout,
+                aep_conn_id=self.aep_conn_id,
+                sandbox=self.sandbox,
+                run_ids=list(target.run_ids),
+                flow_id=target.flow_id,
+                window_start=target.window[0] if target.window else None,
+                window_end=target.window[1] if target.window else None,
+                poll_interval=self.poke_interval,
+            ),
+            method_name="execute_complete",
+            timeout=timedelta(seconds=self.timeout + DEFERRAL_BACKSTOP_SECONDS),
+        )
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        """One look at the run(s): done, still waiting, or failed."""
+        target = self.target(context)
+        verdict = target.verdict(fetch_reports(self._hook(), target), self.allow_partial_success)
+        if not verdict.finished:
+            self.log.info("Waiting: %s", verdict.message)
+            push_run_ids(context, target, verdict.reports)
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=self._conclude(context, target, verdict))
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
+        """Read the trigger's event and reach the same verdict as poke mode would."""
+        outcome = TriggerOutcome.from_event(event)
+        outcome.raise_if_error()
+        target = self.target(context)
+        if outcome.status == TIMEOUT_EVENT:
+            from airflow.sdk.exceptions import AirflowSensorTimeout
+
+            from airflow_provider_aep.flow_runs import timeout_message
+
+            # the base class turns this into a skip under soft_fail
+            raise AirflowSensorTimeout(timeout_message(target.describe(), self.timeout, outcome.reports))
+        verdict = target.verdict(outcome.reports, self.allow_partial_success)
+        if not verdict.finished:
+            from airflow_provider_aep.exceptions import AEPError
+
+            raise AEPError(f"AEPFlowRunTrigger stopped before the wait was over: {verdict.message}")
+        return self._conclude(context, target, verdict)
+
+    def _conclude(self, context: Context, target: WaitTarget, verdict: FlowRunVerdict) -> Any:
+        push_run_ids(context, target, verdict.reports)
+        if verdict.failed and self.soft_fail:
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException(f"soft_fail: {verdict.message}")
+        settle(verdict, self.log)
+        if target.by_window:
+            return [report.run_id for report in verdict.reports]
+        return target.run_ids[0]

@@ -1,0 +1,195 @@
+"""Finding the runs a wait is about, and settling what was found: shared by the sensor, the trigger
+operator and the trigger.
+
+Only :func:`fetch_reports` does I/O (sync, for poke mode); the trigger has its async twin.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_aep.exceptions import AEPError, AEPFlowRunFailedError
+from airflow_provider_aep.flow_runs import (
+    FlowRunReport,
+    FlowRunVerdict,
+    epoch_seconds,
+    interpret_runs,
+    interpret_window,
+    read_flow_run,
+)
+
+if TYPE_CHECKING:
+    import logging
+
+    from airflow_provider_aep.hooks.aep import AEPHook
+
+
+TIMEOUT_EVENT = "timeout"
+
+
+@dataclass(frozen=True)
+class WaitTarget:
+    """What a wait is for: given runs, or the runs of a dataflow that cover a data window.
+
+    :param run_ids: the runs, by id.
+    :param flow_id: the dataflow (window mode).
+    :param window: ``(start, end)`` in epoch seconds (window mode).
+    """
+
+    run_ids: tuple[str, ...] = ()
+    flow_id: str | None = None
+    window: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if not self.run_ids and (self.flow_id is None or self.window is None):
+            raise ValueError("wait for run ids, or for a flow id with a window")
+
+    @property
+    def by_window(self) -> bool:
+        """Whether the runs are found by dataflow and window rather than named."""
+        return not self.run_ids
+
+    def list_query(self) -> list[tuple[str, str]] | None:
+        """The ``GET /runs`` query of window mode (``None`` when the runs are named)."""
+        if self.window is None or self.flow_id is None or not self.by_window:
+            return None
+        return runs_query(self.flow_id, self.window[0])
+
+    def describe(self) -> str:
+        if self.window is None or not self.by_window:
+            return f"AEP flow run(s) {', '.join(self.run_ids)}"
+        return f"runs of AEP dataflow {self.flow_id} over [{self.window[0]}, {self.window[1]})"
+
+    def verdict(
+        self, reports: Sequence[FlowRunReport], allow_partial_success: bool = False
+    ) -> FlowRunVerdict:
+        """The interpretation of what was fetched for this target."""
+        if self.window is None or not self.by_window:
+            return interpret_runs(reports, allow_partial_success)
+        return interpret_window(reports, self.window[0], self.window[1], allow_partial_success)
+
+
+def to_epoch_seconds(value: object, what: str) -> int:
+    """Epoch seconds from a datetime, a number (seconds or ms), a string of digits or an ISO date.
+
+    :param value: the value, e.g. a rendered ``{{ data_interval_start }}``.
+    :param what: the argument name, for the error message.
+    """
+    import datetime
+
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"{what} {value!r} has no time zone")
+        return int(value.timestamp())
+    seconds = epoch_seconds(value)
+    if seconds is not None:
+        return seconds
+    if isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            pass
+        else:
+            return to_epoch_seconds(parsed, what)
+    raise ValueError(f"{what} must be a datetime, epoch seconds or an ISO 8601 date, got {value!r}")
+
+
+def runs_query(flow_id: str, created_after: int | None = None) -> list[tuple[str, str]]:
+    """Query of ``GET /runs`` for a dataflow's runs, created after an epoch second if given.
+
+    Every run that covers a window was created after the window started (scheduled runs during it,
+    on-demand runs once asked for it), so ``created_after=window_start`` only drops older runs.
+    """
+    from airflow_provider_aep.hooks.paging import property_filter
+
+    query = [("property", property_filter("flowId", flow_id))]
+    if created_after is not None:
+        query.append(("property", property_filter("createdAt", created_after * 1000, ">")))
+    return query
+
+
+def matching_window(
+    reports: Iterable[FlowRunReport], window_start: int, window_end: int
+) -> list[FlowRunReport]:
+    """The runs asked for exactly this window (on-demand runs store their ``params``)."""
+    return [r for r in reports if r.window_start == window_start and r.window_end == window_end]
+
+
+def fetch_reports(hook: AEPHook, target: WaitTarget) -> list[FlowRunReport]:
+    """One look at the target's runs through the sync hook (poke mode)."""
+    query = target.list_query()
+    if query is None:
+        return [read_flow_run(hook.get_item("flowservice", f"/runs/{run_id}")) for run_id in target.run_ids]
+    return [read_flow_run(item) for item in hook.iter_items("flowservice", "/runs", params=query)]
+
+
+def settle(verdict: FlowRunVerdict, log: logging.Logger | Any) -> None:
+    """Raise :class:`AEPFlowRunFailedError` for a failed verdict; log a success and its warnings."""
+    if verdict.failed:
+        raise AEPFlowRunFailedError(verdict.message)
+    if verdict.warning:
+        log.warning("%s", verdict.warning)
+    log.info("%s", verdict.message)
+
+
+@dataclass(frozen=True)
+class TriggerOutcome:
+    """What a trigger event says: ``finished`` with the runs' last state, ``timeout`` or ``error``.
+
+    :param status: ``finished``, ``timeout`` or ``error``.
+    :param reports: the last state seen of each run.
+    :param message: the error message of an ``error`` event.
+    """
+
+    status: str
+    reports: tuple[FlowRunReport, ...]
+    message: str | None = None
+
+    @classmethod
+    def from_event(cls, event: Mapping[str, Any] | None) -> TriggerOutcome:
+        """Read an event of ``AEPFlowRunTrigger``; anything else is an error (fail closed)."""
+        if not isinstance(event, Mapping) or event.get("status") not in ("finished", TIMEOUT_EVENT, "error"):
+            raise AEPError(f"unexpected event from AEPFlowRunTrigger: {event!r}")
+        reports = tuple(FlowRunReport.from_event(run) for run in event.get("runs") or ())
+        return cls(str(event["status"]), reports, event.get("message"))
+
+    def raise_if_error(self) -> None:
+        if self.status == "error":
+            raise AEPError(f"AEP refused to report on the flow run: {self.message}")
+
+
+def resolve_window(start: object, end: object, context: Mapping[str, Any]) -> tuple[int, int]:
+    """The data window in epoch seconds: the given bounds, else the DAG run's data interval.
+
+    :param start: window start (datetime, epoch seconds or ISO date) or ``None``.
+    :param end: window end or ``None``.
+    :param context: the task context (``data_interval_start``/``data_interval_end``).
+    """
+    from airflow_provider_aep.exceptions import AEPConfigError
+
+    start = start if start not in (None, "") else context.get("data_interval_start")
+    end = end if end not in (None, "") else context.get("data_interval_end")
+    if start is None or end is None:
+        raise AEPConfigError(
+            "no data window: this DAG run has no data interval; pass window_start and window_end"
+        )
+    try:
+        window = (to_epoch_seconds(start, "window_start"), to_epoch_seconds(end, "window_end"))
+    except ValueError as exc:
+        raise AEPConfigError(str(exc)) from None
+    if window[1] <= window[0]:
+        raise AEPConfigError(f"window_end {window[1]} must be after window_start {window[0]}")
+    return window
+
+
+def push_run_ids(context: Mapping[str, Any], target: WaitTarget, reports: Sequence[FlowRunReport]) -> None:
+    """Push the XCom keys ``AEPFlowRunLink`` reads: ``flow_run_id`` (the latest run) and ``flow_id``."""
+    run_id = target.run_ids[0] if target.run_ids else (reports[-1].run_id if reports else None)
+    flow_id = target.flow_id or next((r.flow_id for r in reports if r.flow_id), None)
+    ti = context["ti"]
+    if run_id:
+        ti.xcom_push(key="flow_run_id", value=run_id)
+    if flow_id:
+        ti.xcom_push(key="flow_id", value=flow_id)

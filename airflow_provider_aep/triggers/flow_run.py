@@ -1,0 +1,162 @@
+"""``AEPFlowRunTrigger``: waits for AEP flow runs in the triggerer, without holding a worker slot.
+
+It must live in the installed package: the triggerer imports it by class path, never from a DAG
+folder. It only polls and decides when waiting is over; the operator or sensor that deferred reads
+the event and applies the same interpretation as in poke mode (``airflow_provider_aep.flow_runs``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_aep.exceptions import (
+    AEPError,
+    AEPRateLimitError,
+    AEPServerError,
+    AEPTransportError,
+)
+from airflow_provider_aep.flow_runs import FlowRunReport, read_flow_run
+from airflow_provider_aep.sensors.waiting import WaitTarget
+
+#: Errors left after the hook's own retries that are still worth waiting out until the deadline.
+TRANSIENT_ERRORS = (AEPServerError, AEPRateLimitError, AEPTransportError)
+
+CLASS_PATH = "airflow_provider_aep.triggers.flow_run.AEPFlowRunTrigger"
+
+
+class AEPFlowRunTrigger(BaseTrigger):
+    """Poll AEP flow runs until they end, fail, or the deadline passes.
+
+    Wait either for given runs (``run_ids``) or for the runs of a dataflow that cover a data window
+    (``flow_id`` + ``window_start`` + ``window_end``: AEP owns the schedule). It yields exactly one
+    event, a dict with ``status``:
+
+    * ``"finished"``: every run ended (or, for a window, one failed / all succeeded up to its end);
+    * ``"timeout"``: the deadline passed first;
+    * ``"error"``: AEP refused the look-up (unknown run, bad credentials...), with ``message``.
+
+    Each event also carries ``runs``: the last state seen of each run (``FlowRunReport.to_event``).
+    Calls go through :class:`~airflow_provider_aep.hooks.aep_async.AEPAsyncHook`, which shares one
+    HTTP client and one IMS token per process and retries transient failures; what remains
+    transient after those retries is logged and waited out until the deadline.
+
+    :param deadline: when to give up, epoch seconds (absolute, so a triggerer restart keeps it).
+    :param aep_conn_id: Airflow connection of type ``aep``.
+    :param sandbox: sandbox instead of the connection's.
+    :param run_ids: the runs to wait for.
+    :param flow_id: the dataflow whose runs cover the window (with ``window_start``/``window_end``).
+    :param window_start: window start, epoch seconds.
+    :param window_end: window end, epoch seconds.
+    :param poll_interval: seconds between two looks.
+    """
+
+    def __init__(
+        self,
+        *,
+        deadline: float,
+        aep_conn_id: str = "aep_default",
+        sandbox: str | None = None,
+        run_ids: list[str] | None = None,
+        flow_id: str | None = None,
+        window_start: int | None = None,
+        window_end: int | None = None,
+        poll_interval: float = 30.0,
+    ) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        self.deadline = float(deadline)
+        self.aep_conn_id = aep_conn_id
+        self.sandbox = sandbox
+        self.run_ids = list(run_ids or [])
+        self.flow_id = flow_id
+        self.window_start = window_start
+        self.window_end = window_end
+        self.poll_interval = float(poll_interval)
+        window = None
+        if window_start is not None and window_end is not None:
+            window = (int(window_start), int(window_end))
+        self.target = WaitTarget(tuple(self.run_ids), flow_id, window)
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Class path and kwargs: ids, connection id, sandbox, window, deadline and interval only."""
+        return (
+            CLASS_PATH,
+            {
+                "deadline": self.deadline,
+                "aep_conn_id": self.aep_conn_id,
+                "sandbox": self.sandbox,
+                "run_ids": self.run_ids,
+                "flow_id": self.flow_id,
+                "window_start": self.window_start,
+                "window_end": self.window_end,
+                "poll_interval": self.poll_interval,
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll until the runs end or the deadline passes; yield one event."""
+        from airflow_provider_aep.hooks.aep_async import AEPAsyncHook
+
+        hook = AEPAsyncHook(self.aep_conn_id, sandbox=self.sandbox)
+        reports: list[FlowRunReport] = []
+        while True:
+            try:
+                reports = await self.poll(hook)
+            except TRANSIENT_ERRORS as exc:
+                self.log.warning("Still waiting for %s: AEP did not answer (%s)", self.target.describe(), exc)
+            except AEPError as exc:
+                yield self._event("error", reports, message=str(exc))
+                return
+            else:
+                if self.finished(reports):
+                    yield self._event("finished", reports)
+                    return
+            remaining = self.deadline - time.time()
+            if remaining <= 0:
+                yield self._event("timeout", reports)
+                return
+            await asyncio.sleep(min(self.poll_interval, remaining))
+
+    async def poll(self, hook: Any) -> list[FlowRunReport]:
+        """One look at the runs: each run by id, or the dataflow's runs created since the window start."""
+        query = self.target.list_query()
+        if query is None:
+            items = await asyncio.gather(
+                *(hook.get_item("flowservice", f"/runs/{run_id}") for run_id in self.run_ids)
+            )
+            return [read_flow_run(item) for item in items]
+        return [read_flow_run(item) for item in await _all_items(hook, query)]
+
+    def finished(self, reports: list[FlowRunReport]) -> bool:
+        """Whether waiting longer cannot change the outcome (success or failure is settled)."""
+        return self.target.verdict(reports).finished
+
+    def _event(self, status: str, reports: list[FlowRunReport], **extra: Any) -> TriggerEvent:
+        payload = {
+            "status": status,
+            "runs": [report.to_event() for report in reports],
+            "flow_id": self.flow_id,
+            "run_ids": self.run_ids,
+            **extra,
+        }
+        return TriggerEvent(payload)  # type: ignore[no-untyped-call]
+
+
+async def _all_items(hook: Any, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
+    """Every run of a dataflow, following ``_links.next`` page after page."""
+    from airflow_provider_aep.hooks.paging import read_page
+
+    path: str = "/runs"
+    params: Any = query
+    items: list[dict[str, Any]] = []
+    for _ in range(1000):  # a runaway _links.next must not loop forever
+        page = read_page(await hook.get("flowservice", path, params=params), path, None)
+        items.extend(page.items)
+        if page.next_path is None:
+            break
+        path, params = page.next_path, page.next_params
+    return items
