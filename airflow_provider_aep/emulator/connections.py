@@ -62,7 +62,13 @@ def _common(call: Call, body: dict[str, Any], kind: str) -> Resource:
     if "state" in body:
         raise flow_error("1410-400", "Bad request", "state cannot be set on create", kind)
     etag = new_etag()
-    resource: Resource = {"id": "", **call.audit(), "name": body.get("name", ""), "etag": etag, "version": etag}
+    resource: Resource = {
+        "id": "",
+        **call.audit(),
+        "name": body.get("name", ""),
+        "etag": etag,
+        "version": etag,
+    }
     if "description" in body:
         resource["description"] = body["description"]
     return resource
@@ -93,7 +99,9 @@ def create_source_connection(call: Call) -> Response:
         raise bad_request("data is required", kind)
     if "format" in data and data["format"] not in SOURCE_FORMATS:
         raise bad_request(f"data.format must be one of {', '.join(SOURCE_FORMATS)}", kind)
-    resource.update({"connectionSpec": spec_ref, "state": "enabled", "data": data, "params": body.get("params", {})})
+    resource.update(
+        {"connectionSpec": spec_ref, "state": "enabled", "data": data, "params": body.get("params", {})}
+    )
     base_id = body.get("baseConnectionId")
     if base_id is not None:
         base = call.table("connections").get(str(base_id))
@@ -102,7 +110,9 @@ def create_source_connection(call: Call) -> Response:
         if base["connectionSpec"]["id"] != spec_ref["id"]:
             raise bad_request("connectionSpec.id differs from the base connection's connection spec", kind)
         resource["baseConnectionId"] = base_id
-        resource["inheritedAttributes"] = {"baseConnection": {"id": base_id, "connectionSpec": base["connectionSpec"]}}
+        resource["inheritedAttributes"] = {
+            "baseConnection": {"id": base_id, "connectionSpec": base["connectionSpec"]}
+        }
     for key in ("providerId",):
         if key in body:
             resource[key] = body[key]
@@ -127,9 +137,9 @@ def create_target_connection(call: Call) -> Response:
     if dataset_id is not None and str(dataset_id) not in call.table("dataSets"):
         raise bad_request(f"Dataset {dataset_id} was not found", kind)
     schema_ref = data.get("schema")
-    if isinstance(schema_ref, dict) and schema_ref.get("id"):
-        if not any(schema["$id"] == schema_ref["id"] for schema in call.table("schemas").values()):
-            raise bad_request(f"Schema {schema_ref['id']} was not found", kind)
+    known_schemas = {schema["$id"] for schema in call.table("schemas").values()}
+    if isinstance(schema_ref, dict) and schema_ref.get("id") and schema_ref["id"] not in known_schemas:
+        raise bad_request(f"Schema {schema_ref['id']} was not found", kind)
     resource.update({"connectionSpec": spec_ref, "state": "enabled", "data": data, "params": params})
     return _store(call, kind, resource)
 

@@ -20,7 +20,11 @@ def _normalized_mapping(raw: Any, index: int, user: str, now_ms: int) -> dict[st
     if not isinstance(raw, dict):
         raise conversion_error(400, f"mappings[{index}] must be an object")
     if "sourceAttribute" in raw or "destinationXdmPath" in raw:
-        source, destination, source_type = raw.get("sourceAttribute"), raw.get("destinationXdmPath"), "ATTRIBUTE"
+        source, destination, source_type = (
+            raw.get("sourceAttribute"),
+            raw.get("destinationXdmPath"),
+            "ATTRIBUTE",
+        )
     else:
         source, destination = raw.get("source"), raw.get("destination")
         source_type = str(raw.get("sourceType", "ATTRIBUTE")).upper()
@@ -73,7 +77,10 @@ def create_mapping_set(call: Call) -> Response:
         "modifiedBy": user,
     }
     call.table("mappingSets")[mapping_set_id] = stored
-    summary = {key: stored[key] for key in ("id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy")}
+    summary = {
+        key: stored[key]
+        for key in ("id", "version", "createdDate", "modifiedDate", "createdBy", "modifiedBy")
+    }
     return json_response(summary, 200)
 
 
@@ -94,7 +101,9 @@ def list_mapping_sets(call: Call) -> Response:
         raise conversion_error(400, "start and limit must be integers") from exc
     everything = list(call.table("mappingSets").values())
     page = everything[start : start + limit]
-    return json_response({"data": page, "_page": {"count": len(page), "totalCount": len(everything)}, "_links": {}})
+    return json_response(
+        {"data": page, "_page": {"count": len(page), "totalCount": len(everything)}, "_links": {}}
+    )
 
 
 def delete_mapping_set(call: Call) -> Response:

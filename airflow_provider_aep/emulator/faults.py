@@ -142,7 +142,8 @@ class FaultAndLogMiddleware:
         }
 
     def _take_rule(self, method: str, path: str) -> FaultRule | None:
-        for rule in self.runtime.faults:
+        rules: list[FaultRule] = self.runtime.faults
+        for rule in rules:
             if rule.matches(method, path):
                 rule.times -= 1
                 return rule

@@ -1,4 +1,4 @@
-"""Flow Service list semantics: ``property=`` filters, ``orderby``, ``limit`` + ``continuationToken``, ``count``.
+"""Flow Service list semantics: ``property=`` filters, ``orderby``, paging and ``count``.
 
 Filter language (AEP's): each ``property`` parameter is one condition and repeated parameters are ANDed;
 inside one parameter, commas separate alternatives that are ORed (``id==a,b`` or ``state==x,name==y``).
@@ -183,9 +183,7 @@ def decode_token(token: str) -> int:
         raise flow_error("1400-400", "Bad request", f"Invalid continuationToken: {token}") from exc
 
 
-def paginate_flow_list(
-    resources: list[Any], query: Sequence[tuple[str, str]], path: str
-) -> dict[str, Any]:
+def paginate_flow_list(resources: list[Any], query: Sequence[tuple[str, str]], path: str) -> dict[str, Any]:
     """A whole Flow Service list answer: filter, order, ``count`` or one page with ``_links``.
 
     :param resources: every resource of the kind (in creation order).

@@ -11,7 +11,13 @@ from starlette.routing import Route
 from airflow_provider_aep.emulator import connections, flows, runs, specs
 from airflow_provider_aep.emulator.errors import flow_error
 from airflow_provider_aep.emulator.filters import paginate_flow_list
-from airflow_provider_aep.emulator.gateway import Call, Handler, json_response, platform_endpoint, require_object
+from airflow_provider_aep.emulator.gateway import (
+    Call,
+    Handler,
+    json_response,
+    platform_endpoint,
+    require_object,
+)
 from airflow_provider_aep.emulator.resources import bad_request, get_or_404, validate_against
 from airflow_provider_aep.emulator.state import Resource, Store
 
@@ -64,14 +70,18 @@ def _connection_handlers(kind: str) -> dict[str, Handler]:
     return {"list": list_all, "create": creators[kind], "get": get_one, "patch": patch, "delete": delete}
 
 
-def _spec_handlers(kind: str, catalog: list[dict[str, Any]], lookup: Callable[[str], Any]) -> dict[str, Handler]:
+def _spec_handlers(
+    kind: str, catalog: list[dict[str, Any]], lookup: Callable[[str], Any]
+) -> dict[str, Handler]:
     def list_all(call: Call) -> Response:
         return _list(call, [dict(spec) for spec in catalog], f"/{kind}")
 
     def get_one(call: Call) -> Response:
         spec = lookup(call.param("id"))
         if spec is None:
-            raise flow_error("1439-404", "Resource not found", f"No {kind} found with id {call.param('id')}", kind)
+            raise flow_error(
+                "1439-404", "Resource not found", f"No {kind} found with id {call.param('id')}", kind
+            )
         return json_response({"items": [spec]})
 
     return {"list": list_all, "get": get_one}
@@ -87,7 +97,9 @@ def create_run(call: Call) -> Response:
     if specs.is_streaming(flow["flowSpec"]["id"]):
         raise bad_request("On-demand runs are only supported for batch flows", "runs")
     if (flow.get("scheduleParams") or {}).get("frequency") != "once":
-        raise bad_request("On-demand runs are only supported for flows whose schedule frequency is once", "runs")
+        raise bad_request(
+            "On-demand runs are only supported for flows whose schedule frequency is once", "runs"
+        )
     spec = specs.flow_spec(flow["flowSpec"]["id"]) or {}
     params = body.get("params")
     if not isinstance(params, dict):
@@ -99,7 +111,13 @@ def create_run(call: Call) -> Response:
         raise bad_request("windowEndTime must not be before windowStartTime", "runs")
     run_at = max(call.store.now(), runs.to_seconds(params["startTime"]))
     run = runs.create_run(
-        call.store, call.sandbox, flow, run_at=run_at, window=(window_start, window_end), params=params, kind="onDemand"
+        call.store,
+        call.sandbox,
+        flow,
+        run_at=run_at,
+        window=(window_start, window_end),
+        params=params,
+        kind="onDemand",
     )
     run["createdAt"] = run["updatedAt"] = call.store.now_ms()
     shape = call.store.config.post_runs_shape
@@ -147,7 +165,10 @@ def flow_service_routes(store: Store) -> list[Route]:
         ("connectionSpecs", specs.CONNECTION_SPECS, specs.connection_spec),
     ):
         handlers = _spec_handlers(kind, catalog, lookup)
-        result += [route(f"/{kind}", handlers["list"], "GET"), route(f"/{kind}/{{id}}", handlers["get"], "GET")]
+        result += [
+            route(f"/{kind}", handlers["list"], "GET"),
+            route(f"/{kind}/{{id}}", handlers["get"], "GET"),
+        ]
     result += [
         route("/flows", list_flows, "GET"),
         route("/flows", flows.create_flow, "POST"),

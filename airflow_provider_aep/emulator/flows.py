@@ -90,8 +90,12 @@ def _validated(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     spec = specs.flow_spec(flow_spec_ref["id"])
     if spec is None:
         raise bad_request(f"Flow spec {flow_spec_ref['id']} was not found", KIND)
-    sources = _connection_infos(call, body.get("sourceConnectionIds"), "sourceConnections", spec["sourceConnectionSpecIds"])
-    targets = _connection_infos(call, body.get("targetConnectionIds"), "targetConnections", spec["targetConnectionSpecIds"])
+    sources = _connection_infos(
+        call, body.get("sourceConnectionIds"), "sourceConnections", spec["sourceConnectionSpecIds"]
+    )
+    targets = _connection_infos(
+        call, body.get("targetConnectionIds"), "targetConnections", spec["targetConnectionSpecIds"]
+    )
     if not isinstance(body.get("name"), str) or not body["name"]:
         raise bad_request("name is required", KIND)
     fields: dict[str, Any] = {

@@ -67,7 +67,9 @@ def apply_json_patch(resource: Resource, operations: Any, kind: str) -> Resource
             raise flow_error("1455-400", "Bad request", f"Invalid patch operation: {operation!r}", kind)
         op = operation["op"].lower()
         if op not in PATCH_OPS:
-            raise flow_error("1434-400", "Bad request", f"Patch operation {operation['op']} is not supported", kind)
+            raise flow_error(
+                "1434-400", "Bad request", f"Patch operation {operation['op']} is not supported", kind
+            )
         path = operation.get("path", "")
         if path in READ_ONLY_PATHS:
             raise flow_error("1455-400", "Bad request", f"{path} cannot be changed", kind)
@@ -85,7 +87,9 @@ def _apply_one(document: Any, parts: list[str], op: str, value: Any, kind: str) 
         try:
             parent = parent[int(part)] if isinstance(parent, list) else parent[part]
         except (KeyError, IndexError, ValueError, TypeError) as exc:
-            raise flow_error("1455-400", "Bad request", f"Patch path /{'/'.join(parts)} does not exist", kind) from exc
+            raise flow_error(
+                "1455-400", "Bad request", f"Patch path /{'/'.join(parts)} does not exist", kind
+            ) from exc
     last = parts[-1]
     try:
         if isinstance(parent, list):
@@ -106,7 +110,9 @@ def _apply_one(document: Any, parts: list[str], op: str, value: Any, kind: str) 
         else:
             raise TypeError(type(parent).__name__)
     except (KeyError, IndexError, ValueError, TypeError) as exc:
-        raise flow_error("1455-400", "Bad request", f"Patch path /{'/'.join(parts)} does not exist", kind) from exc
+        raise flow_error(
+            "1455-400", "Bad request", f"Patch path /{'/'.join(parts)} does not exist", kind
+        ) from exc
 
 
 def coerce_to_schema(value: Any, schema: dict[str, Any]) -> Any:
@@ -136,7 +142,7 @@ def coerce_to_schema(value: Any, schema: dict[str, Any]) -> Any:
 
 def validate_against(value: Any, schema: dict[str, Any], what: str, kind: str) -> Any:
     """Coerce then validate ``value`` against a flow spec's own JSON Schema; 400 with the reason."""
-    import jsonschema
+    import jsonschema  # type: ignore[import-untyped]
 
     coerced = coerce_to_schema(value, schema)
     validator = jsonschema.Draft7Validator(schema)

@@ -68,7 +68,12 @@ def _plan_ingestion(
         return {"input": 0, "output": 0, "failed": 0, "failure": error}
     if not delta_column or delta_column not in columns or delta_column not in sample_data.TIME_COLUMNS:
         message = f"Delta column {delta_column!r} is not a date-time column of {table}."
-        return {"input": 0, "output": 0, "failed": 0, "failure": {"code": "CONNECTOR-1001-500", "message": message}}
+        return {
+            "input": 0,
+            "output": 0,
+            "failed": 0,
+            "failure": {"code": "CONNECTOR-1001-500", "message": message},
+        }
     count = sample_data.count_rows(str(table), delta_column, window[0], window[1], store.now())
     return {"input": count, "output": count, "failed": 0, "failure": None}
 
@@ -103,7 +108,11 @@ def create_run(
         "etag": new_etag(),
         "params": params,
         "runKind": kind,
-        "plan": {**plan, "startsAtMs": int(starts_at * 1000), "completesAtMs": int((starts_at + duration) * 1000)},
+        "plan": {
+            **plan,
+            "startsAtMs": int(starts_at * 1000),
+            "completesAtMs": int((starts_at + duration) * 1000),
+        },
     }
     store.kind(sandbox, "runs")[run_id] = run
     forced = store.kind(sandbox, "flowOutcomes").get(flow["id"])
@@ -112,7 +121,9 @@ def create_run(
     return run
 
 
-def _final_status(store: Store, sandbox: str, run: Resource) -> tuple[str, list[dict[str, Any]], dict[str, int]]:
+def _final_status(
+    store: Store, sandbox: str, run: Resource
+) -> tuple[str, list[dict[str, Any]], dict[str, int]]:
     plan = run["plan"]
     counts = {"input": plan["input"], "output": plan["output"], "failed": plan["failed"]}
     if run["runKind"] == "streaming":
@@ -161,7 +172,10 @@ def render_run(store: Store, sandbox: str, run: Resource) -> Resource:
         status_summary["extensions"] = {"errors": errors}
     public["metrics"] = {
         "durationSummary": duration,
-        "sizeSummary": {"inputBytes": records["inputRecordCount"] * 512, "outputBytes": records["outputRecordCount"] * 512},
+        "sizeSummary": {
+            "inputBytes": records["inputRecordCount"] * 512,
+            "outputBytes": records["outputRecordCount"] * 512,
+        },
         "recordSummary": records,
         "statusSummary": status_summary,
     }
@@ -247,13 +261,17 @@ def refresh_flow(store: Store, sandbox: str, flow: Resource) -> None:
     while cursor["next"] <= now:
         run_at = cursor["next"]
         first = run_at == cursor["first"]
-        window_start = run_at - sample_data.HISTORY_DAYS * sample_data.DAY if first and backfill else run_at - step
+        window_start = (
+            run_at - sample_data.HISTORY_DAYS * sample_data.DAY if first and backfill else run_at - step
+        )
         _scheduled(store, sandbox, flow, run_at, (window_start, run_at))
         cursor["next"] = run_at + step
 
 
-def _scheduled(store: Store, sandbox: str, flow: Resource, run_at: float, window: tuple[float, float]) -> None:
-    params = {"windowStartTime": int(window[0]), "windowEndTime": int(window[1])}
+def _scheduled(
+    store: Store, sandbox: str, flow: Resource, run_at: float, window: tuple[float, float]
+) -> None:
+    params: dict[str, Any] = {"windowStartTime": int(window[0]), "windowEndTime": int(window[1])}
     delta = flow_delta_column(flow)
     if delta:
         params["deltaColumn"] = {"name": delta}

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import secrets
 import uuid
-from typing import Any
 from urllib.parse import unquote
 
 from starlette.responses import Response
@@ -42,8 +41,12 @@ def _require_accept(call: Call, lookup: bool) -> None:
     if "application/vnd.adobe.xed" in accept or "application/vnd.adobe.xdm" in accept:
         return
     code = "1007-400" if lookup else "1006-400"
-    example = "application/vnd.adobe.xed-full+json; version=1" if lookup else "application/vnd.adobe.xed-id+json"
-    raise xdm_error(code, "Accept header invalid", f"The supplied Accept header is not valid: {accept!r} - use {example}")
+    example = (
+        "application/vnd.adobe.xed-full+json; version=1" if lookup else "application/vnd.adobe.xed-id+json"
+    )
+    raise xdm_error(
+        code, "Accept header invalid", f"The supplied Accept header is not valid: {accept!r} - use {example}"
+    )
 
 
 def _check_title_unique(call: Call, title: str) -> None:
@@ -108,7 +111,9 @@ def _create(call: Call, kind: str) -> Response:
         },
     }
     resource["allOf"] = [
-        {**item, "type": "object", "meta:xdmType": "object"} if isinstance(item, dict) and "$ref" in item else item
+        {**item, "type": "object", "meta:xdmType": "object"}
+        if isinstance(item, dict) and "$ref" in item
+        else item
         for item in resource["allOf"]
     ]
     if kind == "schemas":
@@ -154,10 +159,18 @@ def _handlers(kind: str) -> dict[str, Handler]:
         full = "xed-full" in call.request.headers.get("accept", "") or "xed+json" in call.request.headers.get(
             "accept", ""
         )
-        results = selected if full else [
-            {key: item[key] for key in ("$id", "meta:altId", "version", "title")} for item in selected
-        ]
-        return json_response({"results": results, "_page": {"orderby": "title", "next": None, "count": len(results)}, "_links": {}})
+        results = (
+            selected
+            if full
+            else [{key: item[key] for key in ("$id", "meta:altId", "version", "title")} for item in selected]
+        )
+        return json_response(
+            {
+                "results": results,
+                "_page": {"orderby": "title", "next": None, "count": len(results)},
+                "_links": {},
+            }
+        )
 
     def delete(call: Call) -> Response:
         resource = _find(call, kind)
@@ -215,5 +228,3 @@ def schema_registry_routes(store: Store) -> list[Route]:
 
 
 __all__ = ["schema_registry_routes"]
-
-

@@ -20,7 +20,11 @@ STREAMING_FLOW_SPEC_ID = "e77fde5a-22a8-11ed-861d-0242ac120002"
 
 _DELTA_COLUMN = {
     "type": "object",
-    "properties": {"name": {"type": "string"}, "dateFormat": {"type": "string"}, "timezone": {"type": "string"}},
+    "properties": {
+        "name": {"type": "string"},
+        "dateFormat": {"type": "string"},
+        "timezone": {"type": "string"},
+    },
     "required": ["name"],
 }
 
@@ -61,10 +65,28 @@ _RUN_SPEC = {
         "type": "object",
         "description": "defines various params required for creating flow run.",
         "properties": {
-            "startTime": {"type": "integer", "description": "Start time of the run, in Unix epoch time."},
-            "windowStartTime": {"type": "integer", "description": "Start of the data window, Unix epoch time."},
-            "windowEndTime": {"type": "integer", "description": "End of the data window, Unix epoch time."},
-            "deltaColumn": {**_DELTA_COLUMN, "description": "Column that separates new data from old."},
+            "startTime": {
+                "type": "integer",
+                "description": "An integer that defines the start time of the run. "
+                "The value is represented in Unix epoch time.",
+            },
+            "windowStartTime": {
+                "type": "integer",
+                "description": "An integer that defines the start time of the window against which data is "
+                "to be pulled. The value is represented in Unix epoch time.",
+            },
+            "windowEndTime": {
+                "type": "integer",
+                "description": "An integer that defines the end time of the window against which data is "
+                "to be pulled. The value is represented in Unix epoch time.",
+            },
+            "deltaColumn": {
+                "type": "object",
+                "description": "The delta column is required to partition the data and separate newly "
+                "ingested data from historic data.",
+                "properties": _DELTA_COLUMN["properties"],
+                "required": ["name"],
+            },
         },
         "required": ["startTime", "windowStartTime", "windowEndTime", "deltaColumn"],
     },

@@ -109,7 +109,9 @@ class Store:
         )
 
     def _empty_sandboxes(self) -> dict[str, dict[str, dict[str, Resource]]]:
-        return {name: {kind: {} for kind in RESOURCE_KINDS + INTERNAL_KINDS} for name in self.settings.sandboxes}
+        return {
+            name: {kind: {} for kind in RESOURCE_KINDS + INTERNAL_KINDS} for name in self.settings.sandboxes
+        }
 
     def reset(self) -> None:
         """Back to the start values: no resources, tokens, clock offset or config change."""

@@ -62,13 +62,18 @@ def streaming_routes(store: Store) -> list[Route]:
                 count = _record_count(payload)
                 inlet["records"] += count
                 if inlet.get("dataSetId"):
-                    counts = store.kind(sandbox, "datasetRecords").setdefault(inlet["dataSetId"], {"records": 0})
+                    counts = store.kind(sandbox, "datasetRecords").setdefault(
+                        inlet["dataSetId"], {"records": 0}
+                    )
                     counts["records"] += count
                 store.save()
                 received_ms = int(store.now() * 1000)
                 return JSONResponse(
-                    {"inletId": inlet_id, "xactionId": f"{received_ms}:{int(time.time() * 1000) % 10000:04d}:1",
-                     "receivedTimeMs": received_ms}
+                    {
+                        "inletId": inlet_id,
+                        "xactionId": f"{received_ms}:{int(time.time() * 1000) % 10000:04d}:1",
+                        "receivedTimeMs": received_ms,
+                    }
                 )
         return _streaming_error(404, f"Inlet {inlet_id} was not found.")
 
