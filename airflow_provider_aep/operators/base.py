@@ -1,0 +1,375 @@
+"""The base of every AEP operator, and the one "ensure resource" mechanism the create operators share.
+
+A create operator declares *what* it makes (a :class:`ResourceKind`: service, collection, how it is
+named, which fields make a found resource the same one, which fields JSON Patch may change) and
+*how* to build and validate its request body (:meth:`AEPEnsureResourceOperator.build_payload`).
+Everything else is done once, here:
+
+1. validate the request (before any HTTP call: a bad argument fails naming the field);
+2. look the resource up by name (Flow Service ``property=name==...``, Catalog ``name``, Schema
+   Registry ``title``; mapping sets have no name and are looked up by content, see ``data_prep``);
+3. if it exists: ``reuse`` it (default, logged), ``fail``, or ``update`` it by JSON Patch;
+4. else create it; after a lost answer (no answer, or a 5xx) look it up again: if AEP did create it,
+   use it, else repeat the ``POST`` (a bounded number of times). A create that races another task
+   (409, or Schema Registry's "title not unique") is resolved the same way;
+5. return the id (so ``.output`` chains tasks) and push the other useful values to XCom.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+from airflow.sdk import BaseOperator
+
+from airflow_provider_aep.exceptions import AEPConfigError, AEPError
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_aep.hooks.aep import AEPHook
+
+IfExists = Literal["reuse", "fail", "update"]
+IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "fail", "update")
+
+#: XCom keys pushed next to the return value (documented in ``docs/operators.md``).
+XCOM_CREATED = "created"
+XCOM_ETAG = "etag"
+
+
+class AEPResourceMismatchError(AEPError):
+    """A resource with the requested name exists but is not the requested one (another spec,
+    dataset, connection...), or ``if_exists="fail"`` was asked and it exists."""
+
+
+class AEPBaseOperator(BaseOperator):
+    """Base of every AEP operator: the connection, the sandbox, and a hook made on first use.
+
+    :param aep_conn_id: Airflow connection of type ``aep`` (client id, secret, org, sandbox).
+    :param sandbox: sandbox to work in instead of the connection's (templated).
+    """
+
+    template_fields: Sequence[str] = ("sandbox",)
+    ui_color = "#fa0f00"
+
+    def __init__(
+        self, *, aep_conn_id: str = "aep_default", sandbox: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.aep_conn_id = aep_conn_id
+        self.sandbox = sandbox
+
+    @cached_property
+    def hook(self) -> AEPHook:
+        """The AEP hook of this task (created after templates are rendered, in ``execute``)."""
+        from airflow_provider_aep.hooks.aep import AEPHook
+
+        return AEPHook(aep_conn_id=self.aep_conn_id, sandbox=self.sandbox or None)
+
+    @staticmethod
+    def push(context: Context, values: Mapping[str, Any]) -> None:
+        """Push each non-``None`` value to XCom under its key."""
+        ti = context["ti"]
+        for key, value in values.items():
+            if value is not None:
+                ti.xcom_push(key=key, value=value)
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """What an ensure operator manages, declared once per resource type.
+
+    :param what: the resource in words (``"dataflow"``), for messages and validation errors.
+    :param service: ``flowservice``, ``catalog``, ``schemaregistry`` or ``conversion``.
+    :param collection: the collection path, e.g. ``/flows``.
+    :param name_field: the payload field that names the resource and is looked up (``name``, ``title``).
+    :param id_field: the field of an AEP object holding its id (``id``; ``$id`` in Schema Registry).
+    :param identity_fields: dotted fields that must be equal for a found resource to be the requested
+        one (e.g. a target connection's ``params.dataSetId``); a difference fails the task.
+    :param patchable: top-level fields ``if_exists="update"`` may change by JSON Patch; empty means
+        AEP has no JSON Patch for this resource, and ``update`` is refused before any call.
+    :param list_headers: headers of the look-up request (Schema Registry's ``Accept``).
+    :param create_params: query parameters of the create request (Catalog's ``requestDataSource``).
+    """
+
+    what: str
+    service: str
+    collection: str
+    name_field: str = "name"
+    id_field: str = "id"
+    identity_fields: tuple[str, ...] = ()
+    patchable: tuple[str, ...] = ()
+    list_headers: Mapping[str, str] = field(default_factory=dict)
+    create_params: Mapping[str, str] = field(default_factory=dict)
+
+
+def dotted(item: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of a JSON object (``params.dataSetId``), ``None`` if absent."""
+    value: Any = item
+    for part in path.split("."):
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(part)
+    return value
+
+
+class AEPEnsureResourceOperator(AEPBaseOperator):
+    """Make sure one AEP resource exists, creating it only when no resource of that name does.
+
+    Subclasses set :attr:`kind` and implement :meth:`build_payload`; they may refine the look-up
+    (:meth:`find_existing`) and what is pushed to XCom (:meth:`xcom_values`).
+
+    :param if_exists: what to do when the resource already exists: ``reuse`` it (default),
+        ``fail``, or ``update`` it with JSON Patch (Flow Service resources only).
+    :param create_retries: how many times a create is repeated after a lost answer when a new
+        look-up shows AEP did not create it.
+    :param create_retry_delay: seconds to wait before such a repeat.
+    """
+
+    kind: ClassVar[ResourceKind]
+
+    def __init__(
+        self,
+        *,
+        if_exists: IfExists = "reuse",
+        create_retries: int = 2,
+        create_retry_delay: float = 2.0,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if if_exists not in IF_EXISTS_CHOICES:
+            raise AEPConfigError(
+                f"if_exists: must be one of {', '.join(IF_EXISTS_CHOICES)}, got {if_exists!r}"
+            )
+        if if_exists == "update" and not self.kind.patchable:
+            raise AEPConfigError(
+                f"if_exists: 'update' is not supported for a {self.kind.what} "
+                "(AEP has no JSON Patch for it); use 'reuse' or 'fail'"
+            )
+        if create_retries < 0:
+            raise AEPConfigError(f"create_retries: must be >= 0, got {create_retries}")
+        self.if_exists = if_exists
+        self.create_retries = create_retries
+        self.create_retry_delay = create_retry_delay
+
+    # -- what subclasses declare ------------------------------------------------------------
+
+    @abstractmethod
+    def build_payload(self, context: Context) -> dict[str, Any]:
+        """The validated request body (raise ``AEPConfigError`` naming the field when invalid)."""
+
+    def candidates(self, payload: Mapping[str, Any], *, thorough: bool) -> Iterator[dict[str, Any]]:
+        """Existing resources that may be the requested one: the collection filtered by name.
+
+        :param thorough: list the whole collection (after a create conflict, in case the server's
+            filter did not match a name the way we wrote it).
+        """
+        name = payload[self.kind.name_field]
+        params: dict[str, Any] = {}
+        if not thorough:
+            from airflow_provider_aep.hooks.paging import property_filter
+
+            params["property"] = property_filter(self.kind.name_field, name)
+        yield from self.hook.iter_items(
+            self.kind.service, self.kind.collection, params, headers=dict(self.kind.list_headers) or None
+        )
+
+    def matches(self, item: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+        """Whether an existing resource is the one requested (by default: the same name)."""
+        return bool(item.get(self.kind.name_field) == payload[self.kind.name_field])
+
+    def xcom_values(self, resource_id: str, item: Mapping[str, Any], created: bool) -> dict[str, Any]:
+        """Extra XCom values (besides the returned id); ``item`` is the create answer or found object."""
+        return {XCOM_CREATED: created, XCOM_ETAG: item.get("etag")}
+
+    # -- the mechanism ----------------------------------------------------------------------
+
+    def execute(self, context: Context) -> str:
+        payload = self.build_payload(context)
+        label = self.describe(payload)
+        existing = self.find_existing(payload)
+        if existing is not None:
+            resource_id, item = self.use_existing(existing, payload, label)
+            created = False
+        else:
+            resource_id, item, created = self.create(payload, label)
+        self.push(context, self.xcom_values(resource_id, item, created))
+        return resource_id
+
+    def describe(self, payload: Mapping[str, Any]) -> str:
+        return f"{self.kind.what} {payload.get(self.kind.name_field)!r}"
+
+    def find_existing(self, payload: Mapping[str, Any], *, thorough: bool = False) -> dict[str, Any] | None:
+        """The existing resource that is the requested one, or ``None``."""
+        for item in self.candidates(payload, thorough=thorough):
+            if self.matches(item, payload):
+                return item
+        return None
+
+    def resource_id(self, item: Mapping[str, Any]) -> str:
+        value = item.get(self.kind.id_field)
+        if not isinstance(value, str) or not value:
+            raise AEPError(f"AEP answered a {self.kind.what} without {self.kind.id_field!r}")
+        return value
+
+    def created_id(self, answer: Any) -> str:
+        """The id in a create answer (every documented shape)."""
+        from airflow_provider_aep.models.responses import created_id
+
+        return created_id(answer)
+
+    def use_existing(
+        self, existing: dict[str, Any], payload: Mapping[str, Any], label: str
+    ) -> tuple[str, dict[str, Any]]:
+        resource_id = self.resource_id(existing)
+        self.check_identity(existing, payload, label, resource_id)
+        if self.if_exists == "fail":
+            raise AEPResourceMismatchError(f"{label} already exists ({resource_id}) and if_exists='fail'")
+        if self.if_exists == "update":
+            return resource_id, self.update(existing, payload, label, resource_id)
+        self.log.info("Reusing the existing %s: %s", label, resource_id)
+        return resource_id, existing
+
+    def check_identity(
+        self, existing: Mapping[str, Any], payload: Mapping[str, Any], label: str, resource_id: str
+    ) -> None:
+        for path in self.kind.identity_fields:
+            wanted, found = dotted(payload, path), dotted(existing, path)
+            if wanted is not None and found is not None and _normal(wanted) != _normal(found):
+                raise AEPResourceMismatchError(
+                    f"{label} already exists ({resource_id}) with {path} = {found!r}, not {wanted!r}; "
+                    "give this one another name, or delete the existing one"
+                )
+
+    def update(
+        self, existing: Mapping[str, Any], payload: Mapping[str, Any], label: str, resource_id: str
+    ) -> dict[str, Any]:
+        """Bring an existing Flow Service resource in line with the request by JSON Patch."""
+        operations = [
+            {"op": "replace" if name in existing else "add", "path": f"/{name}", "value": payload[name]}
+            for name in self.kind.patchable
+            if name in payload and existing.get(name) != payload[name]
+        ]
+        if not operations:
+            self.log.info("The existing %s (%s) is already up to date", label, resource_id)
+            return dict(existing)
+        self.log.info(
+            "Updating the existing %s (%s): %s",
+            label,
+            resource_id,
+            ", ".join(op["path"] for op in operations),
+        )
+        path = f"{self.kind.collection}/{resource_id}"
+        return patch_with_if_match(self.hook, self.kind.service, path, operations, label, self.log)
+
+    def create(self, payload: dict[str, Any], label: str) -> tuple[str, dict[str, Any], bool]:
+        """POST the resource; after a lost answer or a create race, look it up before any repeat."""
+        from airflow_provider_aep.exceptions import (
+            AEPBadRequestError,
+            AEPConflictError,
+            AEPServerError,
+            AEPTransportError,
+        )
+
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                answer = self.hook.request(
+                    "POST",
+                    self.kind.service,
+                    self.kind.collection,
+                    json=payload,
+                    params=dict(self.kind.create_params) or None,
+                )
+            except (AEPTransportError, AEPServerError) as error:
+                # AEP may have created it before the answer got lost: never POST again blindly.
+                found = self.find_existing(payload)
+                if found is not None:
+                    resource_id = self.resource_id(found)
+                    self.log.warning(
+                        "The answer to creating %s was lost (%s); AEP did create it: %s",
+                        label,
+                        error,
+                        resource_id,
+                    )
+                    return resource_id, found, True
+                if attempt > self.create_retries:
+                    raise
+                self.log.warning(
+                    "Creating %s got no usable answer (%s) and it does not exist; trying again in %.1f s",
+                    label,
+                    error,
+                    self.create_retry_delay,
+                )
+                time.sleep(self.create_retry_delay)
+                continue
+            except (AEPConflictError, AEPBadRequestError) as error:
+                if isinstance(error, AEPBadRequestError) and not _is_name_taken(error):
+                    raise
+                found = self.find_existing(payload, thorough=True)
+                if found is None:
+                    raise
+                self.log.warning(
+                    "%s was created meanwhile by someone else (%s)", label, error.code or error.status
+                )
+                resource_id, item = self.use_existing(found, payload, label)
+                return resource_id, item, False
+            resource_id = self.created_id(answer)
+            self.log.info("Created %s: %s", label, resource_id)
+            return resource_id, answer if isinstance(answer, dict) else {"id": resource_id}, True
+
+
+def _is_name_taken(error: Any) -> bool:
+    # Schema Registry refuses a second resource with the same title with a 400, not a 409.
+    return str(error.code or "").upper().startswith("XDM-1521")
+
+
+def _normal(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.lower()
+    if isinstance(value, list):
+        return sorted(_normal(item) for item in value)
+    return value
+
+
+def patch_with_if_match(
+    hook: AEPHook,
+    service: str,
+    path: str,
+    operations: list[dict[str, Any]],
+    label: str,
+    log: Any,
+) -> dict[str, Any]:
+    """Apply JSON Patch ``operations`` to the resource at ``path`` with its current etag.
+
+    AEP refuses a PATCH without ``If-Match`` and answers ``412`` when the etag is stale (the
+    resource changed since it was read). On a ``412`` the resource is read again and the PATCH
+    repeated once; a second ``412`` fails with a clear message. The etag is sent exactly as AEP
+    gave it, quotes included.
+
+    :returns: AEP's answer (``{id, etag}``).
+    """
+    from airflow_provider_aep.exceptions import AEPConflictError
+    from airflow_provider_aep.models.responses import etag
+
+    for attempt in (1, 2):
+        current = etag(hook.get_item(service, path))
+        if not current:
+            raise AEPError(f"AEP answered {label} without an etag: cannot send the required If-Match")
+        try:
+            answer = hook.request("PATCH", service, path, json=operations, headers={"If-Match": current})
+        except AEPConflictError as error:
+            if attempt == 2:
+                raise AEPResourceMismatchError(
+                    f"Could not update {label}: it kept changing while being updated "
+                    f"(AEP answered {error.status} to two PATCHes with fresh etags); try again later"
+                ) from error
+            log.warning("The etag of %s was stale (%s); reading it again", label, error.status)
+            continue
+        return answer if isinstance(answer, dict) else {}
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,148 @@
+"""Data Prep operators: ensure and delete a mapping set.
+
+Mapping sets have no name AEP can look up, so a mapping set is identified by its content: a re-run
+reuses an existing mapping set whose target schema and mappings (source -> destination, identity
+flag, in any order) equal the requested ones, whichever of the two documented shapes (legacy
+``xdmSchema``/``sourceAttribute``/``destinationXdmPath`` or current ``outputSchema``/``source``/
+``destination``) either was written in. Another mapping for the same schema is a new mapping set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow_provider_aep.exceptions import AEPConfigError
+from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, ResourceKind, dotted
+from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
+PAGE_SIZE = 100
+
+MappingShape = Literal["auto", "legacy", "current"]
+
+
+def mapping_set_signature(mapping_set: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str, bool], ...]]:
+    """What makes two mapping sets the same: the target schema and the set of mappings."""
+    schema = mapping_set.get("xdmSchema") or dotted(mapping_set, "outputSchema.schemaRef.id") or ""
+    pairs = []
+    for mapping in mapping_set.get("mappings") or ():
+        if isinstance(mapping, Mapping):
+            source = mapping.get("source", mapping.get("sourceAttribute"))
+            destination = mapping.get("destination", mapping.get("destinationXdmPath"))
+            pairs.append((str(source), str(destination), bool(mapping.get("identity", False))))
+    return str(schema), tuple(sorted(pairs))
+
+
+class AEPCreateMappingSetOperator(AEPEnsureResourceOperator):
+    """Ensure a mapping set from source fields to a target XDM schema: ``POST /mappingSets``; returns its id.
+
+    Re-runs reuse a mapping set with the same schema and mappings (see the module docstring).
+
+    XCom: return value = mapping set id; ``mapping_version``; ``created``.
+
+    :param schema_id: the ``$id`` of the target XDM schema (templated).
+    :param mappings: the mappings, legacy ``{sourceAttribute, destinationXdmPath, identity?, version?}``
+        or current ``{sourceType, source, destination}`` (templated).
+    :param shape: ``auto`` (from the mappings' keys), ``legacy`` or ``current``.
+    :param xdm_version: legacy shape: ``xdmVersion``, ``1.0``.
+    :param schema_content_type: current shape: the schema content type.
+    """
+
+    kind = ResourceKind(what="mapping set", service="conversion", collection="/mappingSets")
+    template_fields: Sequence[str] = (*AEPEnsureResourceOperator.template_fields, "schema_id", "mappings")
+    template_fields_renderers = {"mappings": "json"}
+
+    def __init__(
+        self,
+        *,
+        schema_id: str,
+        mappings: Sequence[Mapping[str, Any]],
+        shape: MappingShape = "auto",
+        xdm_version: str = "1.0",
+        schema_content_type: str = XED_FULL,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if shape not in ("auto", "legacy", "current"):
+            raise AEPConfigError(f"shape: must be auto, legacy or current, got {shape!r}")
+        self.schema_id = schema_id
+        self.mappings = mappings
+        self.shape = shape
+        self.xdm_version = xdm_version
+        self.schema_content_type = schema_content_type
+
+    def build_payload(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_aep.models.mappings import MappingSet
+        from airflow_provider_aep.models.validation import validate_request
+
+        if isinstance(self.mappings, (str, Mapping)):
+            raise AEPConfigError("mappings: must be a list of mappings")
+        mappings = [dict(mapping) if isinstance(mapping, Mapping) else mapping for mapping in self.mappings]
+        shape = self.shape
+        if shape == "auto":
+            legacy = any(isinstance(m, Mapping) and "sourceAttribute" in m for m in mappings)
+            shape = "legacy" if legacy else "current"
+        body: dict[str, Any] = (
+            {"xdmSchema": self.schema_id, "xdmVersion": self.xdm_version, "mappings": mappings}
+            if shape == "legacy"
+            else {
+                "outputSchema": {
+                    "schemaRef": {"id": self.schema_id, "contentType": self.schema_content_type}
+                },
+                "mappings": mappings,
+            }
+        )
+        return validate_request(MappingSet, body, "mapping set").to_payload()
+
+    def describe(self, payload: Mapping[str, Any]) -> str:
+        schema, pairs = mapping_set_signature(payload)
+        return f"mapping set of {len(pairs)} mapping(s) to {schema}"
+
+    def candidates(self, payload: Mapping[str, Any], *, thorough: bool) -> Iterator[dict[str, Any]]:
+        # Data Prep pages with start/limit and answers {"data": [...], "_page": {...}}.
+        start = 0
+        while True:
+            page = self.hook.get(
+                self.kind.service, self.kind.collection, params={"limit": PAGE_SIZE, "start": start}
+            )
+            items = _page_items(page)
+            yield from items
+            if len(items) < PAGE_SIZE:
+                return
+            start += len(items)
+
+    def matches(self, item: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+        return mapping_set_signature(item) == mapping_set_signature(payload)
+
+    def xcom_values(self, resource_id: str, item: Mapping[str, Any], created: bool) -> dict[str, Any]:
+        return {"created": created, "mapping_version": item.get("version", 0)}
+
+
+def _page_items(page: Any) -> list[dict[str, Any]]:
+    if isinstance(page, list):
+        return [item for item in page if isinstance(item, dict)]
+    if isinstance(page, Mapping):
+        for key in ("data", "items", "results"):
+            if isinstance(page.get(key), list):
+                return [item for item in page[key] if isinstance(item, dict)]
+    return []
+
+
+class AEPDeleteMappingSetOperator(AEPDeleteResourceOperator):
+    """Delete a mapping set (``DELETE /mappingSets/{id}``); returns its id, or ``None`` if missing.
+
+    :param mapping_set_id: the mapping set id (templated as ``resource_id``).
+    :param ignore_missing: succeed when it does not exist.
+    """
+
+    service = "conversion"
+    collection = "/mappingSets"
+    what = "mapping set"
+    id_argument = "mapping_set_id"
+
+    def __init__(self, *, mapping_set_id: str, **kwargs: Any) -> None:
+        super().__init__(resource_id=mapping_set_id, **kwargs)

@@ -1,0 +1,507 @@
+"""Flow Service operators that create (or find) the resources of a source tutorial.
+
+Base connection (the account) -> source connection -> target connection -> dataflow; plus the
+look-ups of a flow spec and a connection spec by name. Each is an "ensure" operator: re-running a
+DAG reuses what exists (see :mod:`airflow_provider_aep.operators.base`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_aep.exceptions import AEPConfigError
+from airflow_provider_aep.links import AEPDataflowLink
+from airflow_provider_aep.operators.base import (
+    AEPBaseOperator,
+    AEPEnsureResourceOperator,
+    ResourceKind,
+)
+from airflow_provider_aep.operators.credentials import (
+    SOURCE_PRESET_NAMES,
+    SourceAuthPreset,
+    check_credential_fields,
+    check_no_secret_literals,
+    read_source_credentials,
+    source_preset,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
+
+
+def _ids(value: str | Sequence[str]) -> list[str]:
+    # ``.output`` of one upstream task renders to a single id; accept it as a one-item list.
+    return [value] if isinstance(value, str) else list(value)
+
+
+class AEPCreateBaseConnectionOperator(AEPEnsureResourceOperator):
+    """Ensure a base connection (a source account): ``POST /connections``; returns its id.
+
+    The source's credentials come from an Airflow connection, never from DAG code: with
+    ``source="paypal"`` or ``"salesforce_marketing_cloud_azure"`` the connection's login, password
+    and host become ``clientId``, ``clientSecret`` and ``host``; with
+    ``"salesforce_marketing_cloud_aws"`` the extra ``subdomain`` replaces the host. Any other source:
+    give ``connection_spec_id``, ``auth_spec_name`` and ``credential_fields``. Secrets are masked in
+    logs and never pushed to XCom.
+
+    XCom: return value = base connection id; ``etag``; ``created`` (False when reused).
+
+    :param name: the base connection name, looked up on re-runs (templated).
+    :param source_conn_id: Airflow connection holding the source's credentials (templated).
+    :param source: ``paypal``, ``salesforce_marketing_cloud_azure``, ``salesforce_marketing_cloud_aws``,
+        or ``None`` for another source.
+    :param connection_spec_id: the source's connection spec id (other sources; templated).
+    :param auth_spec_name: ``auth.specName`` (other sources; templated).
+    :param credential_fields: ``auth.params`` name -> ``login``/``password``/``host``/``schema``/``port``/
+        ``extra.<key>`` of ``source_conn_id``.
+    :param auth_params: non-secret ``auth.params`` given in the DAG (e.g. a host); secret-looking
+        names are refused (templated).
+    :param description: optional description (templated).
+    :param connection_spec_version: the connection spec version, ``1.0``.
+    """
+
+    kind = ResourceKind(
+        what="base connection",
+        service="flowservice",
+        collection="/connections",
+        identity_fields=("connectionSpec.id",),
+        patchable=("description", "auth"),
+    )
+    template_fields: Sequence[str] = (
+        *AEPEnsureResourceOperator.template_fields,
+        "name",
+        "description",
+        "source_conn_id",
+        "connection_spec_id",
+        "auth_spec_name",
+        "auth_params",
+    )
+    template_fields_renderers = {"auth_params": "json"}
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        source_conn_id: str,
+        source: str | None = None,
+        connection_spec_id: str | None = None,
+        auth_spec_name: str | None = None,
+        credential_fields: Mapping[str, str] | None = None,
+        auth_params: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        connection_spec_version: str = "1.0",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if source is not None and source not in SOURCE_PRESET_NAMES:
+            raise AEPConfigError(f"source: must be one of {', '.join(SOURCE_PRESET_NAMES)}, got {source!r}")
+        if source is None and not (connection_spec_id and auth_spec_name and credential_fields):
+            raise AEPConfigError(
+                f"source: give one of {', '.join(SOURCE_PRESET_NAMES)}, "
+                "or connection_spec_id, auth_spec_name and credential_fields"
+            )
+        if credential_fields is not None:
+            check_credential_fields(credential_fields)
+        check_no_secret_literals(auth_params or {})
+        self.name = name
+        self.source_conn_id = source_conn_id
+        self.source = source
+        self.connection_spec_id = connection_spec_id
+        self.auth_spec_name = auth_spec_name
+        self.credential_fields = dict(credential_fields or {})
+        self.auth_params = dict(auth_params or {})
+        self.description = description
+        self.connection_spec_version = connection_spec_version
+
+    def preset(self) -> SourceAuthPreset:
+        if self.source is None:
+            return SourceAuthPreset(
+                str(self.connection_spec_id), str(self.auth_spec_name), self.credential_fields
+            )
+        preset = source_preset(self.source)
+        fields = {**preset.credential_fields, **self.credential_fields}
+        return SourceAuthPreset(
+            self.connection_spec_id or preset.connection_spec_id,
+            self.auth_spec_name or preset.spec_name,
+            fields,
+        )
+
+    def build_payload(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_aep.models.connections import BaseConnection
+        from airflow_provider_aep.models.validation import validate_request
+
+        check_no_secret_literals(self.auth_params)  # again: templates may have changed the names
+        preset = self.preset()
+        wanted = {
+            key: field for key, field in preset.credential_fields.items() if key not in self.auth_params
+        }
+        params = {**self.auth_params, **read_source_credentials(self.source_conn_id, wanted)}
+        body = {
+            "name": self.name,
+            "description": self.description,
+            "auth": {"specName": preset.spec_name, "params": params},
+            "connectionSpec": {"id": preset.connection_spec_id, "version": self.connection_spec_version},
+        }
+        return validate_request(BaseConnection, body, "base connection").to_payload()
+
+
+class AEPCreateSourceConnectionOperator(AEPEnsureResourceOperator):
+    """Ensure a source connection: ``POST /sourceConnections``; returns its id.
+
+    Tabular sources give ``table_name`` and ``columns`` (format ``tabular``), file sources ``path``
+    and their format (``delimited``, ``json``, ``parquet``), streaming sources (Shopify) a
+    ``provider_id`` and no base connection.
+
+    XCom: return value = source connection id; ``etag``; ``created``.
+
+    :param name: the source connection name, looked up on re-runs (templated).
+    :param connection_spec_id: the source's connection spec id (templated).
+    :param data_format: ``tabular``, ``delimited``, ``json`` or ``parquet`` (templated).
+    :param base_connection_id: the base connection id, e.g. an upstream ``.output`` (templated).
+    :param provider_id: the streaming provider id (Shopify streaming; templated).
+    :param table_name: the table to read (templated).
+    :param columns: the columns to read, ``[{name, type, xdm: {type}}]`` (templated).
+    :param path: the file, folder or object to read (templated).
+    :param source_params: other ``params`` the source accepts (templated).
+    :param source_schema_id: the ``$id`` of an ad-hoc schema describing the source data (templated).
+    :param source_schema_version: its content type, e.g.
+        ``application/vnd.adobe.xed-full-notext+json; version=1``.
+    :param description: optional description (templated).
+    :param connection_spec_version: the connection spec version, ``1.0``.
+    """
+
+    kind = ResourceKind(
+        what="source connection",
+        service="flowservice",
+        collection="/sourceConnections",
+        identity_fields=("connectionSpec.id", "baseConnectionId"),
+        patchable=("description", "params", "data"),
+    )
+    template_fields: Sequence[str] = (
+        *AEPEnsureResourceOperator.template_fields,
+        "name",
+        "description",
+        "connection_spec_id",
+        "data_format",
+        "base_connection_id",
+        "provider_id",
+        "table_name",
+        "columns",
+        "path",
+        "source_params",
+        "source_schema_id",
+    )
+    template_fields_renderers = {"columns": "json", "source_params": "json"}
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        connection_spec_id: str,
+        data_format: str,
+        base_connection_id: str | None = None,
+        provider_id: str | None = None,
+        table_name: str | None = None,
+        columns: Sequence[Mapping[str, Any]] | None = None,
+        path: str | None = None,
+        source_params: Mapping[str, Any] | None = None,
+        source_schema_id: str | None = None,
+        source_schema_version: str | None = None,
+        description: str | None = None,
+        connection_spec_version: str = "1.0",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.connection_spec_id = connection_spec_id
+        self.data_format = data_format
+        self.base_connection_id = base_connection_id
+        self.provider_id = provider_id
+        self.table_name = table_name
+        self.columns = columns
+        self.path = path
+        self.source_params = source_params
+        self.source_schema_id = source_schema_id
+        self.source_schema_version = source_schema_version
+        self.description = description
+        self.connection_spec_version = connection_spec_version
+
+    def build_payload(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_aep.models.connections import SourceConnection
+        from airflow_provider_aep.models.validation import validate_request
+
+        params = {
+            **dict(self.source_params or {}),
+            **{
+                key: value
+                for key, value in (
+                    ("tableName", self.table_name),
+                    ("columns", self.columns),
+                    ("path", self.path),
+                )
+                if value is not None
+            },
+        }
+        data: dict[str, Any] = {"format": self.data_format}
+        if self.source_schema_id:
+            data["schema"] = {"id": self.source_schema_id, "version": self.source_schema_version}
+        body = {
+            "name": self.name,
+            "description": self.description,
+            "baseConnectionId": self.base_connection_id or None,
+            "providerId": self.provider_id or None,
+            "connectionSpec": {"id": self.connection_spec_id, "version": self.connection_spec_version},
+            "data": data,
+            "params": params or None,
+        }
+        return validate_request(SourceConnection, body, "source connection").to_payload()
+
+
+class AEPCreateTargetConnectionOperator(AEPEnsureResourceOperator):
+    """Ensure a data lake target connection to a dataset: ``POST /targetConnections``; returns its id.
+
+    XCom: return value = target connection id; ``dataset_id``; ``etag``; ``created``.
+
+    :param name: the target connection name, looked up on re-runs (templated).
+    :param dataset_id: the target dataset id (templated).
+    :param schema_id: the ``$id`` of the dataset's XDM schema (templated).
+    :param schema_version: the schema content type (``application/vnd.adobe.xed-full+json;version=1``);
+        ``None`` leaves it out.
+    :param data_format: optional data format (``json`` for streaming sources; templated).
+    :param description: optional description (templated).
+    :param connection_spec_id: the data lake connection spec (default ``c604ff05-...``).
+    :param connection_spec_version: its version, ``1.0``.
+    """
+
+    kind = ResourceKind(
+        what="target connection",
+        service="flowservice",
+        collection="/targetConnections",
+        identity_fields=("connectionSpec.id", "params.dataSetId"),
+        patchable=("description", "data"),
+    )
+    template_fields: Sequence[str] = (
+        *AEPEnsureResourceOperator.template_fields,
+        "name",
+        "description",
+        "dataset_id",
+        "schema_id",
+        "schema_version",
+        "data_format",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        dataset_id: str,
+        schema_id: str,
+        schema_version: str | None = XED_FULL,
+        data_format: str | None = None,
+        description: str | None = None,
+        connection_spec_id: str | None = None,
+        connection_spec_version: str = "1.0",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+        self.dataset_id = dataset_id
+        self.schema_id = schema_id
+        self.schema_version = schema_version
+        self.data_format = data_format
+        self.description = description
+        self.connection_spec_id = connection_spec_id
+        self.connection_spec_version = connection_spec_version
+
+    def build_payload(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_aep.models.connections import DATA_LAKE_CONNECTION_SPEC_ID, TargetConnection
+        from airflow_provider_aep.models.validation import validate_request
+
+        body = {
+            "name": self.name,
+            "description": self.description,
+            "connectionSpec": {
+                "id": self.connection_spec_id or DATA_LAKE_CONNECTION_SPEC_ID,
+                "version": self.connection_spec_version,
+            },
+            "data": {
+                "format": self.data_format,
+                "schema": {"id": self.schema_id, "version": self.schema_version},
+            },
+            "params": {"dataSetId": self.dataset_id},
+        }
+        return validate_request(TargetConnection, body, "target connection").to_payload()
+
+    def xcom_values(self, resource_id: str, item: Mapping[str, Any], created: bool) -> dict[str, Any]:
+        return {**super().xcom_values(resource_id, item, created), "dataset_id": self.dataset_id}
+
+
+class AEPCreateDataflowOperator(AEPEnsureResourceOperator):
+    """Ensure a dataflow from source to target connections: ``POST /flows``; returns its id.
+
+    ``mapping_id`` adds the ``Mapping`` transformation and ``delta_column`` the ``Copy`` one (or give
+    ``transformations`` yourself). A batch dataflow has ``schedule_params`` (``frequency: once`` when
+    Airflow triggers each run); a streaming one has none.
+
+    XCom: return value = dataflow id; ``flow_id``; ``etag``; ``created``. Extra link: the dataflow in AEP.
+
+    :param name: the dataflow name, looked up on re-runs (templated).
+    :param flow_spec_id: the flow spec id (e.g. ``AEPGetFlowSpecOperator(...).output``; templated).
+    :param source_connection_ids: one source connection id or a list (templated).
+    :param target_connection_ids: one target connection id or a list (templated).
+    :param mapping_id: the mapping set id (templated).
+    :param mapping_version: the mapping set version, ``0`` (an integer or a string of digits).
+    :param delta_column: ``{"name": ..., "dateFormat": ..., "timezone": ...}`` for incremental
+        loads (templated).
+    :param transformations: explicit ``[{name, params}]`` instead of the two above (templated).
+    :param schedule_params: ``{startTime, frequency, interval?, backfill?}`` (templated).
+    :param options: flow options such as ``partialIngestionPercent`` (templated).
+    :param description: optional description (templated).
+    :param flow_spec_version: the flow spec version, ``1.0``.
+    """
+
+    kind = ResourceKind(
+        what="dataflow",
+        service="flowservice",
+        collection="/flows",
+        identity_fields=("flowSpec.id", "sourceConnectionIds", "targetConnectionIds"),
+        patchable=("description", "transformations", "scheduleParams"),
+    )
+    template_fields: Sequence[str] = (
+        *AEPEnsureResourceOperator.template_fields,
+        "name",
+        "description",
+        "flow_spec_id",
+        "source_connection_ids",
+        "target_connection_ids",
+        "mapping_id",
+        "mapping_version",
+        "delta_column",
+        "transformations",
+        "schedule_params",
+        "options",
+    )
+    template_fields_renderers = {
+        "delta_column": "json",
+        "transformations": "json",
+        "schedule_params": "json",
+        "options": "json",
+    }
+    operator_extra_links = (AEPDataflowLink(),)
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        flow_spec_id: str,
+        source_connection_ids: str | Sequence[str],
+        target_connection_ids: str | Sequence[str],
+        mapping_id: str | None = None,
+        mapping_version: int | str = 0,
+        delta_column: Mapping[str, Any] | None = None,
+        transformations: Sequence[Mapping[str, Any]] | None = None,
+        schedule_params: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        flow_spec_version: str = "1.0",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if transformations is not None and (mapping_id is not None or delta_column is not None):
+            raise AEPConfigError(
+                "transformations: give either transformations or mapping_id/delta_column, not both"
+            )
+        self.name = name
+        self.flow_spec_id = flow_spec_id
+        self.source_connection_ids = source_connection_ids
+        self.target_connection_ids = target_connection_ids
+        self.mapping_id = mapping_id
+        self.mapping_version = mapping_version
+        self.delta_column = delta_column
+        self.transformations = transformations
+        self.schedule_params = schedule_params
+        self.options = options
+        self.description = description
+        self.flow_spec_version = flow_spec_version
+
+    def build_payload(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_aep.models.flows import Dataflow
+        from airflow_provider_aep.models.validation import validate_request
+
+        transformations = [dict(step) for step in self.transformations or ()]
+        if self.delta_column is not None:
+            transformations.append({"name": "Copy", "params": {"deltaColumn": dict(self.delta_column)}})
+        if self.mapping_id:
+            transformations.append(
+                {
+                    "name": "Mapping",
+                    "params": {"mappingId": self.mapping_id, "mappingVersion": self.mapping_version},
+                }
+            )
+        body = {
+            "name": self.name,
+            "description": self.description,
+            "flowSpec": {"id": self.flow_spec_id, "version": self.flow_spec_version},
+            "sourceConnectionIds": _ids(self.source_connection_ids),
+            "targetConnectionIds": _ids(self.target_connection_ids),
+            "transformations": transformations or None,
+            "scheduleParams": dict(self.schedule_params) if self.schedule_params is not None else None,
+            "options": dict(self.options) if self.options is not None else None,
+        }
+        return validate_request(Dataflow, body, "dataflow").to_payload()
+
+    def xcom_values(self, resource_id: str, item: Mapping[str, Any], created: bool) -> dict[str, Any]:
+        return {**super().xcom_values(resource_id, item, created), "flow_id": resource_id}
+
+
+class _AEPGetSpecOperator(AEPBaseOperator):
+    """Find a spec by name; subclasses set the collection."""
+
+    collection: str = ""
+    what: str = ""
+    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "name")
+
+    def __init__(self, *, name: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.name = name
+
+    def execute(self, context: Context) -> str:
+        from airflow_provider_aep.exceptions import AEPError
+        from airflow_provider_aep.hooks.paging import property_filter
+
+        if not str(self.name or "").strip():
+            raise AEPConfigError("name: must not be empty")
+        params = {"property": property_filter("name", self.name)}
+        for item in self.hook.iter_items("flowservice", self.collection, params):
+            if item.get("name") == self.name and isinstance(item.get("id"), str):
+                self.log.info("The %s %r is %s", self.what, self.name, item["id"])
+                self.push(context, {"version": item.get("version")})
+                return str(item["id"])
+        raise AEPError(f"AEP has no {self.what} named {self.name!r}")
+
+
+class AEPGetFlowSpecOperator(_AEPGetSpecOperator):
+    """Look a flow spec up by name (``GET /flowSpecs?property=name=="CRMToAEP"``); returns its id.
+
+    XCom: return value = flow spec id; ``version``.
+
+    :param name: the flow spec name, e.g. ``CRMToAEP`` (templated).
+    """
+
+    collection = "/flowSpecs"
+    what = "flow spec"
+
+
+class AEPGetConnectionSpecOperator(_AEPGetSpecOperator):
+    """Look a connection spec up by name (``GET /connectionSpecs?property=name==...``); returns its id.
+
+    XCom: return value = connection spec id; ``version``.
+
+    :param name: the connection spec name (templated).
+    """
+
+    collection = "/connectionSpecs"
+    what = "connection spec"

@@ -1,0 +1,307 @@
+"""Flow Service operators that read, change and delete existing resources.
+
+Get a dataflow (and its streaming inlet URL) or a base connection; update either by JSON Patch with
+``If-Match``; enable or disable a dataflow; delete a dataflow or a base, source or target connection.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import quote
+
+from airflow_provider_aep.exceptions import AEPConfigError
+from airflow_provider_aep.links import AEPDataflowLink
+from airflow_provider_aep.operators.base import AEPBaseOperator, patch_with_if_match
+from airflow_provider_aep.operators.credentials import (
+    SOURCE_PRESET_NAMES,
+    check_credential_fields,
+    read_source_credentials,
+    scrub_secrets,
+    source_preset,
+)
+from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+ConnectionType = Literal["base", "source", "target"]
+CONNECTION_COLLECTIONS: Mapping[str, str] = {
+    "base": "/connections",
+    "source": "/sourceConnections",
+    "target": "/targetConnections",
+}
+
+
+def _required_id(value: Any, argument: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise AEPConfigError(f"{argument}: must be a non-empty id")
+    return value
+
+
+class AEPGetDataflowOperator(AEPBaseOperator):
+    """Read a dataflow (``GET /flows/{id}``) and return it (secret-looking values removed).
+
+    A streaming dataflow's inlet URL is pushed wherever AEP put it (``inletUrl`` or
+    ``options.inletUrl``): send events there with ``AEPSendStreamingEventsOperator``.
+
+    XCom: return value = the dataflow object; ``flow_id``; ``inlet_url``; ``etag``; ``state``.
+
+    :param dataflow_id: the dataflow id (templated).
+    """
+
+    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "dataflow_id")
+    operator_extra_links = (AEPDataflowLink(),)
+
+    def __init__(self, *, dataflow_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dataflow_id = dataflow_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_aep.models.responses import etag, inlet_url
+
+        flow_id = _required_id(self.dataflow_id, "dataflow_id")
+        flow = self.hook.get_item("flowservice", f"/flows/{quote(flow_id, safe='')}")
+        inlet = inlet_url(flow)
+        self.push(
+            context, {"flow_id": flow_id, "inlet_url": inlet, "etag": etag(flow), "state": flow.get("state")}
+        )
+        if inlet:
+            self.log.info("The dataflow %s streams from %s", flow_id, inlet)
+        result: dict[str, Any] = scrub_secrets(flow)
+        return result
+
+
+class AEPGetBaseConnectionOperator(AEPBaseOperator):
+    """Read a base connection (``GET /connections/{id}``) and return it without its secrets.
+
+    XCom: return value = the base connection object; ``etag``; ``inlet_url`` (HTTP API source).
+
+    :param base_connection_id: the base connection id (templated).
+    """
+
+    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "base_connection_id")
+
+    def __init__(self, *, base_connection_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.base_connection_id = base_connection_id
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_aep.models.responses import etag, inlet_url
+
+        connection_id = _required_id(self.base_connection_id, "base_connection_id")
+        item = self.hook.get_item("flowservice", f"/connections/{quote(connection_id, safe='')}")
+        self.push(context, {"etag": etag(item), "inlet_url": inlet_url(item)})
+        result: dict[str, Any] = scrub_secrets(item)
+        return result
+
+
+class _AEPPatchOperator(AEPBaseOperator):
+    """JSON Patch one Flow Service resource with its current etag (one retry after a ``412``)."""
+
+    collection: ClassVar[str]
+    what: ClassVar[str]
+    id_argument: ClassVar[str]
+
+    def patch(self, context: Context, given_id: Any, operations: Sequence[Mapping[str, Any]]) -> str:
+        from airflow_provider_aep.models.patch import JsonPatch
+        from airflow_provider_aep.models.validation import validate_request
+
+        resource_id = _required_id(given_id, self.id_argument)
+        body = validate_request(JsonPatch, [dict(op) for op in operations], f"{self.what} patch").to_payload()
+        path = f"{self.collection}/{quote(resource_id, safe='')}"
+        label = f"{self.what} {resource_id}"
+        answer = patch_with_if_match(self.hook, "flowservice", path, body, label, self.log)
+        self.log.info("Updated %s: %s", label, ", ".join(f"{op['op']} {op['path']}" for op in body))
+        self.push(context, {"etag": answer.get("etag")})
+        return resource_id
+
+
+class AEPUpdateDataflowOperator(_AEPPatchOperator):
+    """Update a dataflow with JSON Patch (``PATCH /flows/{id}`` with ``If-Match``); returns its id.
+
+    The etag is read first and sent exactly as AEP gave it; if the dataflow changed meanwhile
+    (``412``), it is read again and the patch repeated once, then the task fails clearly.
+
+    XCom: return value = dataflow id; ``flow_id``; ``etag`` (the new one).
+
+    :param dataflow_id: the dataflow id (templated).
+    :param operations: JSON Patch operations, e.g. ``[{"op": "replace", "path": "/name", "value": "x"}]``
+        (``add``, ``replace`` or ``remove``; templated).
+    """
+
+    collection = "/flows"
+    what = "dataflow"
+    id_argument = "dataflow_id"
+    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "dataflow_id", "operations")
+    template_fields_renderers = {"operations": "json"}
+    operator_extra_links = (AEPDataflowLink(),)
+
+    def __init__(self, *, dataflow_id: str, operations: Sequence[Mapping[str, Any]], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dataflow_id = dataflow_id
+        self.operations = operations
+
+    def execute(self, context: Context) -> str:
+        flow_id = self.patch(context, self.dataflow_id, self.operations)
+        self.push(context, {"flow_id": flow_id})
+        return flow_id
+
+
+class AEPUpdateBaseConnectionOperator(_AEPPatchOperator):
+    """Update a base connection with JSON Patch (``PATCH /connections/{id}`` with ``If-Match``).
+
+    To rotate credentials, name the Airflow connection that now holds them (``source_conn_id``,
+    with ``source`` or ``credential_fields`` as for ``AEPCreateBaseConnectionOperator``): each
+    credential becomes a ``replace`` of ``/auth/params/<name>``; secrets never appear in the DAG.
+
+    XCom: return value = base connection id; ``etag`` (the new one).
+
+    :param base_connection_id: the base connection id (templated).
+    :param operations: JSON Patch operations on non-secret fields (``/name``, ``/description``; templated).
+    :param source_conn_id: Airflow connection with the new credentials (templated).
+    :param source: ``paypal``, ``salesforce_marketing_cloud_azure`` or ``salesforce_marketing_cloud_aws``.
+    :param credential_fields: ``auth.params`` name -> connection field, for other sources.
+    """
+
+    collection = "/connections"
+    what = "base connection"
+    id_argument = "base_connection_id"
+    template_fields: Sequence[str] = (
+        *AEPBaseOperator.template_fields,
+        "base_connection_id",
+        "operations",
+        "source_conn_id",
+    )
+    template_fields_renderers = {"operations": "json"}
+
+    def __init__(
+        self,
+        *,
+        base_connection_id: str,
+        operations: Sequence[Mapping[str, Any]] = (),
+        source_conn_id: str | None = None,
+        source: str | None = None,
+        credential_fields: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if source is not None and source not in SOURCE_PRESET_NAMES:
+            raise AEPConfigError(f"source: must be one of {', '.join(SOURCE_PRESET_NAMES)}, got {source!r}")
+        if source_conn_id and source is None and not credential_fields:
+            raise AEPConfigError("credential_fields: give source or credential_fields with source_conn_id")
+        if credential_fields is not None:
+            check_credential_fields(credential_fields)
+        if not operations and not source_conn_id:
+            raise AEPConfigError(
+                "operations: give JSON Patch operations, or source_conn_id to rotate credentials"
+            )
+        self.base_connection_id = base_connection_id
+        self.operations = operations
+        self.source_conn_id = source_conn_id
+        self.source = source
+        self.credential_fields = dict(credential_fields or {})
+
+    def execute(self, context: Context) -> str:
+        operations = [dict(op) for op in self.operations]
+        if self.source_conn_id:
+            fields = dict(source_preset(self.source).credential_fields) if self.source else {}
+            fields.update(self.credential_fields)
+            credentials = read_source_credentials(self.source_conn_id, fields)
+            operations += [
+                {"op": "replace", "path": f"/auth/params/{name}", "value": value}
+                for name, value in credentials.items()
+            ]
+        return self.patch(context, self.base_connection_id, operations)
+
+
+class _AEPDataflowActionOperator(AEPBaseOperator):
+    """``POST /flows/{id}/action?op=<action>``; the action is idempotent, so retries are safe."""
+
+    action: ClassVar[str]
+    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "dataflow_id")
+    operator_extra_links = (AEPDataflowLink(),)
+
+    def __init__(self, *, dataflow_id: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.dataflow_id = dataflow_id
+
+    def execute(self, context: Context) -> str:
+        flow_id = _required_id(self.dataflow_id, "dataflow_id")
+        answer = self.hook.request(
+            "POST",
+            "flowservice",
+            f"/flows/{quote(flow_id, safe='')}/action",
+            params={"op": self.action},
+            idempotent=True,
+        )
+        self.log.info("Dataflow %s: %s", flow_id, f"{self.action}d")
+        self.push(
+            context, {"flow_id": flow_id, "etag": answer.get("etag") if isinstance(answer, dict) else None}
+        )
+        return flow_id
+
+
+class AEPEnableDataflowOperator(_AEPDataflowActionOperator):
+    """Enable a dataflow (``POST /flows/{id}/action?op=enable``); returns its id.
+
+    XCom: return value = dataflow id; ``flow_id``; ``etag``.
+
+    :param dataflow_id: the dataflow id (templated).
+    """
+
+    action = "enable"
+
+
+class AEPDisableDataflowOperator(_AEPDataflowActionOperator):
+    """Disable a dataflow (``POST /flows/{id}/action?op=disable``): no new runs; returns its id.
+
+    XCom: return value = dataflow id; ``flow_id``; ``etag``.
+
+    :param dataflow_id: the dataflow id (templated).
+    """
+
+    action = "disable"
+
+
+class AEPDeleteDataflowOperator(AEPDeleteResourceOperator):
+    """Delete a dataflow (``DELETE /flows/{id}``); returns its id, or ``None`` if it was missing.
+
+    :param dataflow_id: the dataflow id (templated as ``resource_id``).
+    :param ignore_missing: succeed when it does not exist.
+    """
+
+    service = "flowservice"
+    collection = "/flows"
+    what = "dataflow"
+    id_argument = "dataflow_id"
+
+    def __init__(self, *, dataflow_id: str, **kwargs: Any) -> None:
+        super().__init__(resource_id=dataflow_id, **kwargs)
+
+
+class AEPDeleteConnectionOperator(AEPDeleteResourceOperator):
+    """Delete a base (account), source or target connection; returns its id, or ``None`` if missing.
+
+    AEP refuses to delete a base connection still used by a dataflow (``1418-400``): delete the
+    dataflow first.
+
+    :param connection_id: the connection id (templated as ``resource_id``).
+    :param connection_type: ``base`` (``/connections``), ``source`` or ``target``.
+    :param ignore_missing: succeed when it does not exist.
+    """
+
+    service = "flowservice"
+    id_argument = "connection_id"
+
+    def __init__(
+        self, *, connection_id: str, connection_type: ConnectionType = "base", **kwargs: Any
+    ) -> None:
+        super().__init__(resource_id=connection_id, **kwargs)
+        if connection_type not in CONNECTION_COLLECTIONS:
+            raise AEPConfigError(
+                f"connection_type: must be one of {', '.join(CONNECTION_COLLECTIONS)}, "
+                f"got {connection_type!r}"
+            )
+        self.collection = CONNECTION_COLLECTIONS[connection_type]
+        self.what = f"{connection_type} connection"
