@@ -1,0 +1,195 @@
+"""Flow runs: on-demand windows, the status timeline, sample-data counts, scheduled runs, outcomes."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_aep.emulator import sample_data
+from airflow_provider_aep.emulator.testing import RunningEmulator
+
+from .platform import FLOW, PlatformClient
+
+DAY = 86400
+
+
+def _run_body(flow_id: str, start: int, end: int, delta: str = "Update_Time") -> dict[str, Any]:
+    return {
+        "flowId": flow_id,
+        "params": {
+            "startTime": int(time.time()),
+            "windowStartTime": start,
+            "windowEndTime": end,
+            "deltaColumn": {"name": delta},
+        },
+    }
+
+
+def _yesterday() -> tuple[int, int]:
+    today = int(time.time()) // DAY * DAY
+    return today - DAY, today
+
+
+def test_on_demand_run_goes_scheduled_in_progress_success(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str]
+) -> None:
+    flow_id = aep.once_flow(batch_setup)
+    start, end = _yesterday()
+    answer = aep.request("POST", f"{FLOW}/runs", _run_body(flow_id, start, end))
+    assert answer.status_code == 201
+    assert set(answer.json()) == {"id", "etag"}
+    run_id = answer.json()["id"]
+    assert aep.run_status(run_id) == "scheduled"
+    emulator.advance_clock(0.5)
+    assert aep.run_status(run_id) == "inProgress"
+    emulator.advance_clock(1.0)
+    run = aep.item(f"{FLOW}/runs/{run_id}")
+    metrics = run["metrics"]
+    assert metrics["statusSummary"]["status"] == "success"
+    assert run["params"]["windowStartTime"] == start
+    assert run["params"]["windowEndTime"] == end
+    summary = metrics["recordSummary"]
+    assert summary["inputRecordCount"] > 0
+    assert summary["outputRecordCount"] == summary["inputRecordCount"]
+    assert summary["failedRecordCount"] == 0
+    duration = metrics["durationSummary"]
+    assert duration["completedAtUTC"] - duration["startedAtUTC"] == 1000
+    assert [activity["statusSummary"]["status"] for activity in run["activities"]] == ["success", "success"]
+    flow = aep.item(f"{FLOW}/flows/{flow_id}")
+    assert flow["lastRunDetails"]["id"] == run_id
+    assert flow["lastRunDetails"]["state"] == "success"
+
+
+def test_record_counts_follow_the_window_and_the_delta_column(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str]
+) -> None:
+    flow_id = aep.once_flow(batch_setup)
+    today = int(time.time()) // DAY * DAY
+    one_day = aep.created_id(
+        "POST", f"{FLOW}/runs", _run_body(flow_id, today - 3 * DAY, today - 2 * DAY, "Create_Time")
+    )
+    three_days = aep.created_id(
+        "POST", f"{FLOW}/runs", _run_body(flow_id, today - 5 * DAY, today - 2 * DAY, "Create_Time")
+    )
+    emulator.advance_clock(2)
+    counts = [
+        aep.item(f"{FLOW}/runs/{run}")["metrics"]["recordSummary"]["inputRecordCount"]
+        for run in (one_day, three_days)
+    ]
+    expected_day = sample_data.rows_on_day("PayPal.Catalog_Products", (today - 3 * DAY) // DAY)
+    assert counts[0] == expected_day
+    assert counts[1] == sum(
+        sample_data.rows_on_day("PayPal.Catalog_Products", day)
+        for day in range((today - 5 * DAY) // DAY, (today - 2 * DAY) // DAY)
+    )
+    assert 3 <= counts[0] <= 40
+
+
+def test_unknown_delta_column_fails_the_run(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str]
+) -> None:
+    flow_id = aep.once_flow(batch_setup)
+    start, end = _yesterday()
+    run_id = aep.created_id("POST", f"{FLOW}/runs", _run_body(flow_id, start, end, "updatedAt"))
+    emulator.advance_clock(2)
+    run = aep.item(f"{FLOW}/runs/{run_id}")
+    assert run["metrics"]["statusSummary"]["status"] == "failed"
+    assert run["metrics"]["statusSummary"]["errors"][0]["code"] == "CONNECTOR-1001-500"
+
+
+def test_on_demand_runs_need_a_once_schedule(aep: PlatformClient, batch_setup: dict[str, str]) -> None:
+    flow_id = aep.created_id(
+        "POST",
+        f"{FLOW}/flows",
+        aep.flow_body(batch_setup, {"startTime": 1567411548, "frequency": "hour", "interval": 1}),
+    )
+    start, end = _yesterday()
+    answer = aep.request("POST", f"{FLOW}/runs", _run_body(flow_id, start, end))
+    assert answer.status_code == 400
+    assert "once" in answer.json()["report"]["detailed-message"]
+    missing = aep.request("POST", f"{FLOW}/runs", {"flowId": flow_id, "params": {"startTime": 1}})
+    assert missing.status_code == 400
+
+
+@pytest.mark.parametrize("status", ["failed", "partialSuccess", "cancelledByAlien"])
+def test_forced_run_and_flow_outcomes(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str], status: str
+) -> None:
+    flow_id = aep.once_flow(batch_setup)
+    start, end = _yesterday()
+    run_id = aep.created_id("POST", f"{FLOW}/runs", _run_body(flow_id, start, end))
+    errors = [{"code": "INGEST-1212-400", "message": "bad rows"}]
+    emulator.set_run_outcome(run_id, status, errors)
+    emulator.set_flow_outcome(flow_id, status)
+    second = aep.created_id("POST", f"{FLOW}/runs", _run_body(flow_id, start, end))
+    emulator.advance_clock(2)
+    first_run = aep.item(f"{FLOW}/runs/{run_id}")["metrics"]
+    assert first_run["statusSummary"]["status"] == status
+    assert first_run["statusSummary"]["errors"] == errors
+    assert aep.run_status(second) == status
+    records = first_run["recordSummary"]
+    if status == "failed":
+        assert records["outputRecordCount"] == 0
+    if status == "partialSuccess":
+        assert 0 < records["failedRecordCount"] < records["inputRecordCount"]
+
+
+def test_scheduled_runs_appear_per_interval_with_their_windows(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str]
+) -> None:
+    start = int(time.time()) + 60
+    schedule = {"startTime": start, "frequency": "minute", "interval": 15, "backfill": False}
+    flow_id = aep.created_id("POST", f"{FLOW}/flows", aep.flow_body(batch_setup, schedule))
+    listed = aep.request("GET", f"{FLOW}/runs", params={"property": f"flowId=={flow_id}"}).json()["items"]
+    assert listed == []
+    emulator.advance_clock(60 + 2 * 900 + 5)
+    runs = aep.request(
+        "GET", f"{FLOW}/runs", params={"property": f"flowId=={flow_id}", "orderby": "createdAt"}
+    ).json()["items"]
+    assert [run["params"]["windowEndTime"] for run in runs] == [start, start + 900, start + 1800]
+    assert [run["params"]["windowStartTime"] for run in runs] == [start - 900, start, start + 900]
+    assert {run["metrics"]["statusSummary"]["status"] for run in runs} == {"success"}
+    aep.request("POST", f"{FLOW}/flows/{flow_id}/action", params={"op": "disable"})
+    emulator.advance_clock(3600)
+    assert aep.request(
+        "GET", f"{FLOW}/runs", params={"property": f"flowId=={flow_id}", "count": "true"}
+    ).json() == {"count": 3}
+
+
+@pytest.mark.parametrize("shape", ["spec", "items", "run"])
+def test_post_runs_answer_shape_is_configurable(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str], shape: str
+) -> None:
+    emulator.configure(post_runs_shape=shape)
+    flow_id = aep.once_flow(batch_setup)
+    start, end = _yesterday()
+    body = aep.request("POST", f"{FLOW}/runs", _run_body(flow_id, start, end)).json()
+    if shape == "spec":
+        assert set(body) == {"id", "etag"}
+    elif shape == "items":
+        assert set(body["items"][0]) == {"id", "etag"}
+    else:
+        assert body["metrics"]["statusSummary"]["status"] == "scheduled"
+        assert body["flowId"] == flow_id
+
+
+def test_run_duration_is_configurable(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str]
+) -> None:
+    emulator.configure(run_duration_seconds=30)
+    flow_id = aep.once_flow(batch_setup)
+    start, end = _yesterday()
+    run_id = aep.created_id("POST", f"{FLOW}/runs", _run_body(flow_id, start, end))
+    emulator.advance_clock(10)
+    assert aep.run_status(run_id) == "inProgress"
+    emulator.advance_clock(30)
+    assert aep.run_status(run_id) == "success"
+
+
+def test_runs_complete_in_real_time_too(aep: PlatformClient, batch_setup: dict[str, str]) -> None:
+    flow_id = aep.once_flow(batch_setup)
+    start, end = _yesterday()
+    run_id = aep.created_id("POST", f"{FLOW}/runs", _run_body(flow_id, start, end))
+    assert aep.wait_for_run(run_id, timeout=5)["metrics"]["statusSummary"]["status"] == "success"
