@@ -17,6 +17,8 @@ from typing import Any
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ADMIN_PREFIX = "/__emulator__"
+# A long-lived ``serve`` must not grow without bound; tests reset far more often than this.
+MAX_LOGGED_REQUESTS = 100_000
 
 
 @dataclass
@@ -126,7 +128,10 @@ class FaultAndLogMiddleware:
         finally:
             entry["status"] = seen["status"] or None
             entry["duration_ms"] = round((time.perf_counter() - started) * 1000, 3)
-            self.runtime.request_log.append(entry)
+            log: list[dict[str, Any]] = self.runtime.request_log
+            log.append(entry)
+            if len(log) > MAX_LOGGED_REQUESTS:
+                del log[: len(log) - MAX_LOGGED_REQUESTS]
 
     def _log_entry(self, scope: Scope, request_id: str) -> dict[str, Any]:
         headers = dict(scope.get("headers", []))
