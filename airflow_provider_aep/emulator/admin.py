@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from airflow_provider_aep.emulator.faults import FaultRule
-from airflow_provider_aep.emulator.runs import refresh_all_runs
+from airflow_provider_aep.emulator.runs import refresh_all_runs, render_run
 
 
 def _bad(message: str) -> JSONResponse:
@@ -43,7 +43,14 @@ def admin_routes(runtime: Any) -> list[Route]:
 
     async def state(request: Request) -> Response:
         refresh_all_runs(store)
-        return JSONResponse(store.snapshot())
+        snapshot = store.snapshot()
+        for sandbox, kinds in snapshot.items():
+            # Runs are shown as GET /runs would show them now, plus the emulator's own kind of run.
+            kinds["runs"] = [
+                {**render_run(store, sandbox, run), "runKind": run["runKind"]}
+                for run in store.kind(sandbox, "runs").values()
+            ]
+        return JSONResponse(snapshot)
 
     async def requests_log(request: Request) -> Response:
         return JSONResponse({"requests": list(runtime.request_log)})

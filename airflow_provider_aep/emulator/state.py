@@ -154,6 +154,10 @@ class Store:
         result: dict[str, dict[str, list[Resource]]] = {}
         for name, kinds in self.sandboxes.items():
             result[name] = {kind: copy.deepcopy(list(kinds[kind].values())) for kind in RESOURCE_KINDS}
+            # Catalog keeps a dataset's id as its key only; the snapshot names it.
+            result[name]["dataSets"] = [
+                {"id": key, **copy.deepcopy(value)} for key, value in kinds["dataSets"].items()
+            ]
             result[name]["inlets"] = copy.deepcopy(list(kinds["inlets"].values()))
             result[name]["datasetRecords"] = [
                 {"dataSetId": key, **value} for key, value in kinds["datasetRecords"].items()

@@ -60,9 +60,32 @@ def test_state_shows_resources_by_sandbox_and_kind(
     prod = state["prod"]
     assert [item["id"] for item in prod["connections"]] == [batch_setup["base"]]
     assert [item["$id"] for item in prod["schemas"]] == [batch_setup["schema"]]
-    assert len(prod["dataSets"]) == 1
+    assert [item["id"] for item in prod["dataSets"]] == [batch_setup["dataset"]]
     assert len(prod["mappingSets"]) == 1
     assert state["dev"]["connections"] == []
+
+
+def test_state_shows_runs_with_their_window_and_status(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str]
+) -> None:
+    flow_id = aep.once_flow(batch_setup)
+    body = {
+        "flowId": flow_id,
+        "params": {
+            "startTime": 0,
+            "windowStartTime": 100,
+            "windowEndTime": 200,
+            "deltaColumn": {"name": "Update_Time"},
+        },
+    }
+    run_id = aep.created_id("POST", f"{FLOW}/runs", body)
+    emulator.advance_clock(2)
+    (run,) = emulator.state()["prod"]["runs"]
+    assert run["id"] == run_id
+    assert run["params"]["windowStartTime"] == 100
+    assert run["params"]["windowEndTime"] == 200
+    assert run["metrics"]["statusSummary"]["status"] == "success"
+    assert run["runKind"] == "onDemand"
 
 
 def test_status_fault_with_retry_after_hits_n_times(aep: PlatformClient, emulator: RunningEmulator) -> None:
