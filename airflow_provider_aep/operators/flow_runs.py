@@ -137,7 +137,7 @@ class AEPTriggerFlowRunOperator(BaseOperator):
                     raise
                 # AEP may have created the run before the answer was lost: look before repeating
                 self.log.warning("POST /runs got no usable answer (%s); looking the run up", exc)
-                time.sleep(min(2.0**attempt, 10.0))
+                time.sleep(min(2.0 ** (attempt - 1), 10.0))
                 continue
             run_id = created_id(answer)
             self.log.info(

@@ -1,0 +1,154 @@
+"""AEPTriggerFlowRunOperator against the emulator: one run per data interval, never two, fail closed."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from airflow.sdk.exceptions import TaskDeferred
+from flow_run_helpers import FAR_FUTURE, MakeFlow, midnight, run_trigger, runs_in_state, task_context
+
+from airflow_provider_aep.emulator.testing import RunningEmulator
+from airflow_provider_aep.exceptions import AEPFlowRunFailedError
+from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
+
+
+def operator(flow_id: str, **kwargs: Any) -> AEPTriggerFlowRunOperator:
+    kwargs.setdefault("poll_interval", 0.2)
+    kwargs.setdefault("timeout", 30)
+    kwargs.setdefault("deferrable", False)
+    return AEPTriggerFlowRunOperator(task_id="ingest", flow_id=flow_id, delta_column="Update_Time", **kwargs)
+
+
+def run_windows(runs: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    return sorted((run["params"]["windowStartTime"], run["params"]["windowEndTime"]) for run in runs)
+
+
+def test_backfill_of_three_days_is_three_windowed_runs(aep: RunningEmulator, make_flow: MakeFlow) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    intervals = [(midnight(d + 1), midnight(d)) for d in (5, 4, 3)]
+    contexts = [task_context(start, end) for start, end in intervals]
+    run_ids = [operator(flow).execute(context) for context in contexts]
+
+    runs = runs_in_state(aep, flow)
+    assert len(set(run_ids)) == 3
+    assert run_windows(runs) == intervals
+    counts = {run["plan"]["input"] for run in runs}
+    assert len(counts) == 3, "the sample table has a different row count each day"
+    assert [context["ti"].pushed for context in contexts] == [
+        {"flow_run_id": run_id, "flow_id": flow} for run_id in run_ids
+    ]
+
+
+def test_rerun_for_the_same_window_reuses_the_run(aep: RunningEmulator, make_flow: MakeFlow) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    window = (midnight(2), midnight(1))
+    first = operator(flow).execute(task_context(*window))
+    second = operator(flow).execute(task_context(*window))
+    assert first == second
+    assert len(runs_in_state(aep, flow)) == 1
+
+
+def test_lost_post_answer_is_looked_up_not_repeated(aep: RunningEmulator, make_flow: MakeFlow) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    aep.add_faults(
+        [{"method": "POST", "path": "/data/foundation/flowservice/runs", "status": 502, "after_commit": True}]
+    )
+    run_id = operator(flow, wait_for_completion=False).execute(task_context(midnight(2), midnight(1)))
+    runs = runs_in_state(aep, flow)
+    assert [run["id"] for run in runs] == [run_id]
+    posts = [r for r in aep.requests() if r["method"] == "POST" and r["path"].endswith("/runs")]
+    assert len(posts) == 1
+
+
+@pytest.mark.parametrize("shape", ["spec", "items", "run"])
+def test_every_post_runs_answer_shape_is_read(aep: RunningEmulator, make_flow: MakeFlow, shape: str) -> None:
+    aep.configure(post_runs_shape=shape)
+    flow = make_flow(start_time=FAR_FUTURE)
+    run_id = operator(flow, wait_for_completion=False).execute(task_context(midnight(2), midnight(1)))
+    assert [run["id"] for run in runs_in_state(aep, flow)] == [run_id]
+
+
+def test_a_failed_run_fails_the_task_with_its_error_code(aep: RunningEmulator, make_flow: MakeFlow) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    errors = [{"code": "CONNECTOR-2001-500", "message": "PayPal refused the request"}]
+    aep.set_flow_outcome(flow, "failed", errors)
+    with pytest.raises(AEPFlowRunFailedError, match="CONNECTOR-2001-500") as failure:
+        operator(flow).execute(task_context(midnight(2), midnight(1)))
+    assert "PayPal refused the request" in str(failure.value)
+
+
+def test_a_failed_run_is_not_reused_by_a_retry(aep: RunningEmulator, make_flow: MakeFlow) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    window = (midnight(2), midnight(1))
+    aep.set_flow_outcome(flow, "failed")
+    with pytest.raises(AEPFlowRunFailedError):
+        operator(flow).execute(task_context(*window))
+    aep.set_flow_outcome(flow, "success")
+    operator(flow).execute(task_context(*window))
+    assert len(runs_in_state(aep, flow)) == 2
+
+
+def test_a_failed_run_fails_the_task_in_deferrable_mode(aep: RunningEmulator, make_flow: MakeFlow) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    aep.set_flow_outcome(flow, "failed", [{"code": "INGEST-1212-400", "message": "bad batch"}])
+    task = operator(flow, deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute(task_context(midnight(2), midnight(1)))
+    event = run_trigger(deferred.value.trigger)
+    assert event["status"] == "finished"
+    with pytest.raises(AEPFlowRunFailedError, match="INGEST-1212-400"):
+        task.execute_complete({}, event)
+
+
+def test_deferrable_success_returns_the_run_id(aep: RunningEmulator, make_flow: MakeFlow) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    task = operator(flow, deferrable=True)
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute(task_context(midnight(2), midnight(1)))
+    assert task.execute_complete({}, run_trigger(deferred.value.trigger)) == runs_in_state(aep, flow)[0]["id"]
+
+
+@pytest.mark.parametrize(("allow", "fails"), [(False, True), (True, False)])
+def test_partial_success_fails_unless_allowed(
+    aep: RunningEmulator, make_flow: MakeFlow, allow: bool, fails: bool
+) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    aep.set_flow_outcome(flow, "partialSuccess")
+    task = operator(flow, allow_partial_success=allow)
+    if fails:
+        with pytest.raises(AEPFlowRunFailedError, match="partialSuccess"):
+            task.execute(task_context(midnight(2), midnight(1)))
+    else:
+        assert task.execute(task_context(midnight(2), midnight(1)))
+
+
+def test_an_unknown_status_fails_naming_it(aep: RunningEmulator, make_flow: MakeFlow) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    aep.set_flow_outcome(flow, "cancelledByAdmin")
+    with pytest.raises(AEPFlowRunFailedError, match="unknown status 'cancelledByAdmin'"):
+        operator(flow).execute(task_context(midnight(2), midnight(1)))
+
+
+def test_a_token_expired_mid_wait_is_renewed(aep: RunningEmulator, make_flow: MakeFlow) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    aep.configure(run_duration_seconds=2)
+    expiry = threading.Timer(0.6, aep.expire_tokens)
+    expiry.start()
+    try:
+        operator(flow).execute(task_context(midnight(2), midnight(1)))
+    finally:
+        expiry.cancel()
+    requests = aep.requests()
+    assert sum(r["path"].endswith("/ims/token/v3") for r in requests) == 2
+    assert any(r["status"] == 401 for r in requests)
+
+
+def test_a_manual_run_without_interval_needs_a_window(aep: RunningEmulator, make_flow: MakeFlow) -> None:
+    from airflow_provider_aep.exceptions import AEPConfigError
+
+    context = task_context(0, 0)
+    context["data_interval_start"] = context["data_interval_end"] = None
+    with pytest.raises(AEPConfigError, match="window_start"):
+        operator("00000000-0000-0000-0000-000000000000").execute(context)
