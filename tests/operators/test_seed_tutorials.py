@@ -14,6 +14,7 @@ from tests.operators.seeds import assert_subset
 from tests.operators.tutorials import TUTORIALS, Tutorial
 
 TENANT_SCHEMA = "https://ns.adobe.com/{TENANT_ID}/schemas/14d89c5bb88e2ff488f23db896be469e7e30bb166bda8722"
+ADHOC_SCHEMA = "https://ns.adobe.com/{TENANT_ID}/schemas/396f583b57577b2f2fca79c2cb88e9254992f5fa70ce5f1a"
 # The ids the tutorials show (from their example answers), and which created resource each stands for.
 SEED_IDS = {
     "000": {
@@ -36,7 +37,7 @@ SEED_IDS = {
 SEED_IDS["002"] = SEED_IDS["001"]
 SEED_IDS["004"] = {
     **SEED_IDS["001"],
-    "https://ns.adobe.com/{TENANT_ID}/schemas/396f583b57577b2f2fca79c2cb88e9254992f5fa70ce5f1a": "adhoc_schema",
+    ADHOC_SCHEMA: "adhoc_schema",
 }
 # Where each seed request's resource is kept in the emulator state, and its id field.
 STATE_KIND = {
@@ -69,7 +70,7 @@ def _substitute(value: Any, replacements: dict[str, str]) -> Any:
 
 
 def _stored(state: dict[str, Any], kind: str, id_field: str, wanted: str) -> dict[str, Any]:
-    matches = [item for item in state.get(kind, []) if item.get(id_field) == wanted]
+    matches: list[dict[str, Any]] = [item for item in state.get(kind, []) if item.get(id_field) == wanted]
     assert len(matches) == 1, f"{kind}: expected one with {id_field}={wanted}, found {len(matches)}"
     return matches[0]
 
