@@ -45,9 +45,10 @@ def admin_routes(runtime: Any) -> list[Route]:
         refresh_all_runs(store)
         snapshot = store.snapshot()
         for sandbox, kinds in snapshot.items():
-            # Runs are shown as GET /runs would show them now, plus the emulator's own kind of run.
+            # Runs are shown as GET /runs would show them now, plus the emulator's own plan for them
+            # (kind, timeline, planned counts and failure), which tests use to check what was ingested.
             kinds["runs"] = [
-                {**render_run(store, sandbox, run), "runKind": run["runKind"]}
+                {**render_run(store, sandbox, run), "runKind": run["runKind"], "plan": run["plan"]}
                 for run in store.kind(sandbox, "runs").values()
             ]
         return JSONResponse(snapshot)

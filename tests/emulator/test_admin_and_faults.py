@@ -86,6 +86,7 @@ def test_state_shows_runs_with_their_window_and_status(
     assert run["params"]["windowEndTime"] == 200
     assert run["metrics"]["statusSummary"]["status"] == "success"
     assert run["runKind"] == "onDemand"
+    assert run["plan"]["input"] == run["metrics"]["recordSummary"]["inputRecordCount"]
 
 
 def test_status_fault_with_retry_after_hits_n_times(aep: PlatformClient, emulator: RunningEmulator) -> None:
