@@ -229,7 +229,7 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     ),
     (
         "unknown connection type",
-        lambda: AEPDeleteConnectionOperator(task_id="x", connection_id=UUID_A, connection_type="flow"),
+        lambda: AEPDeleteConnectionOperator(task_id="x", connection_id=UUID_A, connection_type="flow"),  # type: ignore[arg-type]
         "connection_type",
     ),
     ("delete without an id", lambda: AEPDeleteDataflowOperator(task_id="x", dataflow_id=""), "dataflow_id"),
@@ -246,7 +246,9 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
     (
         "event not an object",
         lambda: AEPSendStreamingEventsOperator(
-            task_id="x", inlet_url="https://dcs.adobedc.net/collection/1", events=["x"]
+            task_id="x",
+            inlet_url="https://dcs.adobedc.net/collection/1",
+            events=["x"],  # type: ignore[list-item]
         ),
         "events[0]",
     ),
