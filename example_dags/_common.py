@@ -1,0 +1,151 @@
+"""What the example DAGs share: AEP's fixed ids from the tutorials, common params, a streaming wait.
+
+Nothing here does any work at import time: the scheduler imports DAG files constantly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from airflow.sdk import BaseOperator, Param, XComArg, task
+
+#: Fixed ids the tutorials give (seeds 000-004; ``AEP_API_NOTES.md`` section 3).
+DATA_LAKE_CONNECTION_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
+PAYPAL_CONNECTION_SPEC_ID = "221c7626-58f6-4eec-8ee2-042b0226f03b"
+SFMC_CONNECTION_SPEC_ID = "ea1c2a08-b722-11eb-8529-0242ac130003"
+SHOPIFY_STREAMING_CONNECTION_SPEC_ID = "e77fd9d2-22a8-11ed-861d-0242ac120002"
+SHOPIFY_STREAMING_FLOW_SPEC_ID = "e77fde5a-22a8-11ed-861d-0242ac120002"
+SHOPIFY_PROVIDER_ID = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
+PROFILE_CLASS = "https://ns.adobe.com/xdm/context/profile"
+PERSON_DETAILS_FIELD_GROUP = "https://ns.adobe.com/xdm/context/profile-person-details"
+PERSONAL_DETAILS_FIELD_GROUP = "https://ns.adobe.com/xdm/context/profile-personal-details"
+XED_NOTEXT = "application/vnd.adobe.xed-full-notext+json; version=1"
+
+#: The first day the example DAGs have data for; ``catchup`` is off, so only backfills go back.
+START_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
+DEFAULT_ARGS: dict[str, Any] = {"owner": "aep", "retries": 0}
+
+#: ``sandbox=`` of every AEP task: the param, or the ``aep_default`` connection's sandbox when empty.
+SANDBOX = "{{ params.sandbox }}"
+#: A flow run window: the ``window_start``/``window_end`` params, else the DAG run's data interval.
+WINDOW_START = "{{ params.window_start }}"
+WINDOW_END = "{{ params.window_end }}"
+#: For unscheduled DAGs (no data interval): the params, else the 24 hours before the run.
+LAST_DAY_START = "{{ params.window_start or (dag_run.run_after - macros.timedelta(days=1)).isoformat() }}"
+#: The data interval start, or the run's own time when it has none (manual runs without a logical date).
+INTERVAL_START_EPOCH = "{{ (data_interval_start or dag_run.run_after).timestamp() | int }}"
+LAST_DAY_END = "{{ params.window_end or dag_run.run_after.isoformat() }}"
+
+#: Seeds 001/002/004: the PayPal products table, its columns as the source connection lists them.
+PAYPAL_TABLE = "PayPal.Catalog_Products"
+PAYPAL_COLUMNS: list[dict[str, Any]] = [
+    {"name": "Product_Id", "type": "string", "xdm": {"type": "string"}},
+    {"name": "Product_Name", "type": "string", "xdm": {"type": "string"}},
+    {"name": "Description", "type": "string", "xdm": {"type": "string"}},
+    {
+        "name": "Create_Time",
+        "type": "string",
+        "meta:xdmType": "date-time",
+        "xdm": {"type": "string", "format": "date-time"},
+    },
+]
+#: Seeds 001/002/004: the products mapping (legacy Data Prep shape, as in the tutorials).
+PAYPAL_MAPPINGS: list[dict[str, Any]] = [
+    {"destinationXdmPath": "_id", "sourceAttribute": "Product_Id", "identity": False, "version": 0},
+    {
+        "destinationXdmPath": "product.name",
+        "sourceAttribute": "Product_Name",
+        "identity": False,
+        "version": 0,
+    },
+    {
+        "destinationXdmPath": "product.description",
+        "sourceAttribute": "Description",
+        "identity": False,
+        "version": 0,
+    },
+    {"destinationXdmPath": "product.type", "sourceAttribute": "Type", "identity": False, "version": 0},
+]
+
+
+def result_of(operator: BaseOperator | XComArg) -> Any:
+    """The value a task returns (its XCom), for another task's argument: ``operator.output``.
+
+    Typed ``Any`` because the operators' arguments are typed as the values they hold at run time
+    (``str``), while at parse time they hold this reference, resolved when the task runs.
+    """
+    return operator if isinstance(operator, XComArg) else operator.output
+
+
+def sandbox_param() -> Param:
+    """The ``sandbox`` param every example DAG has."""
+    return Param(
+        "",
+        type="string",
+        title="Sandbox",
+        description="AEP sandbox to work in (e.g. prod, dev). Empty: the aep_default connection's sandbox.",
+    )
+
+
+def name_prefix_param(default: str) -> Param:
+    """The ``name_prefix`` param: every resource the DAG ensures is named from it (re-runs reuse them)."""
+    return Param(
+        default,
+        type="string",
+        minLength=1,
+        title="Resource name prefix",
+        description=(
+            "Prefix of the names of every AEP resource this DAG creates, e.g. '<prefix> dataflow'. "
+            "Re-runs with the same prefix reuse them; a new prefix builds a new set."
+        ),
+    )
+
+
+def window_params() -> dict[str, Param]:
+    """``window_start``/``window_end``: override the flow run's data window (default: the data interval)."""
+    return {
+        "window_start": Param(
+            "",
+            type="string",
+            title="Window start",
+            description="Start of the data window to ingest (ISO date-time). Empty: the run's data interval.",
+        ),
+        "window_end": Param(
+            "",
+            type="string",
+            title="Window end",
+            description="End of the data window to ingest (ISO date-time). Empty: the run's data interval.",
+        ),
+    }
+
+
+def streaming_records(flow_id: str, sandbox: str | None) -> int:
+    """Records the runs of a streaming dataflow have written so far (``recordSummary.outputRecordCount``).
+
+    :param flow_id: the streaming dataflow.
+    :param sandbox: the sandbox, or ``None``/empty for the connection's.
+    """
+    from airflow_provider_aep.hooks.aep import AEPHook
+    from airflow_provider_aep.hooks.paging import property_filter
+
+    hook = AEPHook(sandbox=sandbox or None)
+    total = 0
+    for run in hook.iter_items("flowservice", "/runs", {"property": property_filter("flowId", flow_id)}):
+        summary = (run.get("metrics") or {}).get("recordSummary") or {}
+        total += int(summary.get("outputRecordCount") or 0)
+    return total
+
+
+@task
+def count_streaming_records(flow_id: str, sandbox: str | None = None) -> int:
+    """How many records the streaming dataflow has ingested before this DAG run sends its events."""
+    return streaming_records(flow_id, sandbox)
+
+
+@task.sensor(poke_interval=2, timeout=600, mode="poke")
+def wait_for_streaming_records(
+    flow_id: str, records_before: int, sent: int, sandbox: str | None = None
+) -> bool:
+    """Wait until the events this DAG run sent have landed: the flow's record count grew by ``sent``."""
+    return streaming_records(flow_id, sandbox) >= records_before + sent

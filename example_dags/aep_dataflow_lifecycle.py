@@ -1,0 +1,232 @@
+"""Seed 000's appendix: monitor a dataflow's runs, update the dataflow and the account, delete both."""
+
+from __future__ import annotations
+
+from _common import (
+    DATA_LAKE_CONNECTION_SPEC_ID,
+    DEFAULT_ARGS,
+    LAST_DAY_END,
+    LAST_DAY_START,
+    PAYPAL_COLUMNS,
+    PAYPAL_CONNECTION_SPEC_ID,
+    PAYPAL_MAPPINGS,
+    PAYPAL_TABLE,
+    PROFILE_CLASS,
+    SANDBOX,
+    START_DATE,
+    name_prefix_param,
+    result_of,
+    sandbox_param,
+    window_params,
+)
+from airflow.sdk import DAG, Param
+
+from airflow_provider_aep.operators import (
+    AEPCreateBaseConnectionOperator,
+    AEPCreateDataflowOperator,
+    AEPCreateDatasetOperator,
+    AEPCreateMappingSetOperator,
+    AEPCreateSchemaOperator,
+    AEPCreateSourceConnectionOperator,
+    AEPCreateTargetConnectionOperator,
+    AEPDeleteConnectionOperator,
+    AEPDeleteDataflowOperator,
+    AEPGetBaseConnectionOperator,
+    AEPGetDataflowOperator,
+    AEPGetFlowSpecOperator,
+    AEPUpdateBaseConnectionOperator,
+    AEPUpdateDataflowOperator,
+)
+from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
+from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
+
+PREFIX = "{{ params.name_prefix }}"
+#: The updated mapping adds the product's creation time.
+UPDATED_MAPPINGS = [
+    *PAYPAL_MAPPINGS,
+    {
+        "destinationXdmPath": "product.createdAt",
+        "sourceAttribute": "Create_Time",
+        "identity": False,
+        "version": 0,
+    },
+]
+
+with DAG(
+    dag_id="aep_dataflow_lifecycle",
+    description="Monitor, update and delete an AEP dataflow and its account (tutorial 000 appendix)",
+    schedule=None,
+    start_date=START_DATE,
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    tags=["aep", "lifecycle", "paypal", "tutorial"],
+    params={
+        "name_prefix": name_prefix_param("Airflow lifecycle"),
+        "sandbox": sandbox_param(),
+        "delta_column": Param(
+            "Update_Time",
+            type="string",
+            title="Delta column",
+            description="Source column that dates each row, used by the monitored run.",
+        ),
+        "update_frequency": Param(
+            "hour",
+            enum=["minute", "hour", "day", "week"],
+            title="New schedule frequency",
+            description="The dataflow's schedule after the update (interval 1; 15 for minute).",
+        ),
+        **window_params(),
+    },
+    doc_md="""
+### Monitor, update and delete a dataflow and its account (Adobe tutorial 000, appendix)
+
+The appendix of the Shopify streaming tutorial, on a PayPal batch dataflow this DAG builds for itself
+(as Airflow **setup** tasks): it **monitors** the dataflow's runs (an on-demand run over the last day,
+watched by `AEPFlowRunSensor`), **updates the dataflow** (name, schedule, mapping set) and **the
+account** (name, description and credentials re-read from `paypal_default`) by JSON Patch with the
+etag in `If-Match`, then **deletes the dataflow and the account** as Airflow **teardown** tasks, which
+run even when a step before them failed, so nothing is left behind.
+
+Without a data interval (manual runs) the monitored window is the 24 hours before the run.
+""",
+) as dag:
+    base_connection = AEPCreateBaseConnectionOperator(
+        task_id="create_account",
+        name=f"{PREFIX} PayPal account",
+        description="PayPal account",
+        source="paypal",
+        source_conn_id="paypal_default",
+        sandbox=SANDBOX,
+    )
+    source_connection = AEPCreateSourceConnectionOperator(
+        task_id="create_source_connection",
+        name=f"{PREFIX} source connection",
+        connection_spec_id=PAYPAL_CONNECTION_SPEC_ID,
+        base_connection_id=result_of(base_connection),
+        data_format="tabular",
+        table_name=PAYPAL_TABLE,
+        columns=PAYPAL_COLUMNS,
+        sandbox=SANDBOX,
+    )
+    schema = AEPCreateSchemaOperator(
+        task_id="create_target_schema",
+        title=f"{PREFIX} target schema",
+        class_id=PROFILE_CLASS,
+        sandbox=SANDBOX,
+    )
+    dataset = AEPCreateDatasetOperator(
+        task_id="create_target_dataset",
+        name=f"{PREFIX} target dataset",
+        schema_id=result_of(schema),
+        sandbox=SANDBOX,
+    )
+    target_connection = AEPCreateTargetConnectionOperator(
+        task_id="create_target_connection",
+        name=f"{PREFIX} target connection",
+        connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
+        dataset_id=result_of(dataset),
+        schema_id=result_of(schema),
+        sandbox=SANDBOX,
+    )
+    mapping_set = AEPCreateMappingSetOperator(
+        task_id="create_mapping_set", schema_id=result_of(schema), mappings=PAYPAL_MAPPINGS, sandbox=SANDBOX
+    )
+    updated_mapping_set = AEPCreateMappingSetOperator(
+        task_id="create_updated_mapping_set",
+        schema_id=result_of(schema),
+        mappings=UPDATED_MAPPINGS,
+        sandbox=SANDBOX,
+    )
+    flow_spec = AEPGetFlowSpecOperator(task_id="get_flow_spec", name="CRMToAEP", sandbox=SANDBOX)
+    dataflow = AEPCreateDataflowOperator(
+        task_id="create_dataflow",
+        name=f"{PREFIX} dataflow",
+        flow_spec_id=result_of(flow_spec),
+        source_connection_ids=result_of(source_connection),
+        target_connection_ids=result_of(target_connection),
+        delta_column={"name": "{{ params.delta_column }}"},
+        mapping_id=result_of(mapping_set),
+        schedule_params={"startTime": "{{ dag_run.run_after.timestamp() | int }}", "frequency": "once"},
+        sandbox=SANDBOX,
+    )
+
+    # Monitor: one run over the window, watched until it ends (fails closed on any non-success).
+    flow_run = AEPTriggerFlowRunOperator(
+        task_id="start_run",
+        flow_id=result_of(dataflow),
+        delta_column="{{ params.delta_column }}",
+        window_start=LAST_DAY_START,
+        window_end=LAST_DAY_END,
+        wait_for_completion=False,
+        sandbox=SANDBOX,
+    )
+    monitor = AEPFlowRunSensor(
+        task_id="monitor_run", flow_run_id=result_of(flow_run), poke_interval=2, timeout=3600, sandbox=SANDBOX
+    )
+
+    # Update the dataflow: name, schedule and mapping set (JSON Patch with If-Match).
+    update_dataflow = AEPUpdateDataflowOperator(
+        task_id="update_dataflow",
+        dataflow_id=result_of(dataflow),
+        operations=[
+            {"op": "replace", "path": "/name", "value": f"{PREFIX} dataflow (updated)"},
+            {
+                "op": "replace",
+                "path": "/scheduleParams",
+                "value": {
+                    "startTime": "{{ (dag_run.run_after + macros.timedelta(days=1)).timestamp() | int }}",
+                    "frequency": "{{ params.update_frequency }}",
+                    "interval": "{{ 15 if params.update_frequency == 'minute' else 1 }}",
+                },
+            },
+            {
+                "op": "replace",
+                "path": "/transformations",
+                "value": [
+                    {"name": "Copy", "params": {"deltaColumn": {"name": "{{ params.delta_column }}"}}},
+                    {
+                        "name": "Mapping",
+                        "params": {"mappingId": result_of(updated_mapping_set), "mappingVersion": 0},
+                    },
+                ],
+            },
+        ],
+        sandbox=SANDBOX,
+    )
+    check_dataflow = AEPGetDataflowOperator(
+        task_id="get_updated_dataflow", dataflow_id=result_of(dataflow), sandbox=SANDBOX
+    )
+
+    # Update the account: name, description, and the credentials re-read from the Airflow connection.
+    update_account = AEPUpdateBaseConnectionOperator(
+        task_id="update_account",
+        base_connection_id=result_of(base_connection),
+        operations=[
+            {"op": "replace", "path": "/name", "value": f"{PREFIX} PayPal account (updated)"},
+            {
+                "op": "replace",
+                "path": "/description",
+                "value": "PayPal account, credentials rotated by Airflow",
+            },
+        ],
+        source_conn_id="paypal_default",
+        source="paypal",
+        sandbox=SANDBOX,
+    )
+    check_account = AEPGetBaseConnectionOperator(
+        task_id="get_updated_account", base_connection_id=result_of(base_connection), sandbox=SANDBOX
+    )
+
+    # Delete the dataflow, then the account (AEP refuses to delete an account a dataflow still uses).
+    delete_dataflow = AEPDeleteDataflowOperator(
+        task_id="delete_dataflow", dataflow_id=result_of(dataflow), ignore_missing=True, sandbox=SANDBOX
+    ).as_teardown(setups=dataflow)
+    delete_account = AEPDeleteConnectionOperator(
+        task_id="delete_account",
+        connection_id=result_of(base_connection),
+        ignore_missing=True,
+        sandbox=SANDBOX,
+    ).as_teardown(setups=base_connection)
+
+    monitor >> update_dataflow >> check_dataflow >> update_account >> check_account >> delete_dataflow
+    delete_dataflow >> delete_account

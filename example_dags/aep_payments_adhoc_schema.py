@@ -1,0 +1,172 @@
+"""Seed 004: payments ingestion whose source connection describes its raw data with an ad-hoc XDM schema."""
+
+from __future__ import annotations
+
+from _common import (
+    DATA_LAKE_CONNECTION_SPEC_ID,
+    DEFAULT_ARGS,
+    INTERVAL_START_EPOCH,
+    PAYPAL_CONNECTION_SPEC_ID,
+    PAYPAL_MAPPINGS,
+    PAYPAL_TABLE,
+    PERSON_DETAILS_FIELD_GROUP,
+    PERSONAL_DETAILS_FIELD_GROUP,
+    PROFILE_CLASS,
+    SANDBOX,
+    START_DATE,
+    WINDOW_END,
+    WINDOW_START,
+    XED_NOTEXT,
+    name_prefix_param,
+    result_of,
+    sandbox_param,
+    window_params,
+)
+from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+
+from airflow_provider_aep.operators import (
+    AEPCreateAdhocClassOperator,
+    AEPCreateBaseConnectionOperator,
+    AEPCreateDataflowOperator,
+    AEPCreateDatasetOperator,
+    AEPCreateMappingSetOperator,
+    AEPCreateSchemaOperator,
+    AEPCreateSourceConnectionOperator,
+    AEPCreateTargetConnectionOperator,
+    AEPGetFlowSpecOperator,
+)
+from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
+
+PREFIX = "{{ params.name_prefix }}"
+#: The raw fields of ``PayPal.Catalog_Products``: the ad-hoc class must describe every one of them.
+RAW_FIELDS = {
+    "Product_Id": "string",
+    "Product_Name": "string",
+    "Description": "string",
+    "Type": "string",
+    "Create_Time": "string",
+    "Update_Time": "string",
+}
+
+with DAG(
+    dag_id="aep_payments_adhoc_schema",
+    description="PayPal payments into AEP with an ad-hoc schema describing the raw source data",
+    schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
+    start_date=START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    default_args=DEFAULT_ARGS,
+    tags=["aep", "batch", "paypal", "adhoc-schema", "tutorial"],
+    params={
+        "name_prefix": name_prefix_param("Airflow ad-hoc payments"),
+        "sandbox": sandbox_param(),
+        "table_name": Param(
+            PAYPAL_TABLE, type="string", title="Source table", description="PayPal table the dataflow reads."
+        ),
+        "delta_column": Param(
+            "Update_Time",
+            type="string",
+            title="Delta column",
+            description="Source column that dates each row: a flow run ingests the rows of its window.",
+        ),
+        **window_params(),
+    },
+    doc_md="""
+### Collect payment data through a source connector, with an ad-hoc schema (Adobe tutorial 004)
+
+The tutorial first creates an **ad-hoc XDM class and schema** describing every field of the raw
+source data (AEP renames the class's `_adhoc` object to a `_<guid>` namespace), then a source
+connection on `PayPal.Catalog_Products` (by `path`) that references the ad-hoc schema, the target
+schema and dataset, the data lake target connection, the mapping set, the `CRMToAEP` flow spec
+lookup and the dataflow (`Copy` with a delta column, then `Mapping`), scheduled `once`.
+
+Each DAG run then ingests its own data interval with an on-demand flow run and waits for it.
+Credentials come from the Airflow connection `paypal_default`.
+""",
+) as dag:
+    adhoc_class = AEPCreateAdhocClassOperator(
+        task_id="create_adhoc_class",
+        title=f"{PREFIX} raw products class",
+        description="Every field of the raw PayPal products table",
+        fields=RAW_FIELDS,
+        sandbox=SANDBOX,
+    )
+    adhoc_schema = AEPCreateSchemaOperator(
+        task_id="create_adhoc_schema",
+        title=f"{PREFIX} raw products schema",
+        description="Ad-hoc schema of the raw source data",
+        class_id=result_of(adhoc_class),
+        sandbox=SANDBOX,
+    )
+    base_connection = AEPCreateBaseConnectionOperator(
+        task_id="create_base_connection",
+        name=f"{PREFIX} PayPal base connection",
+        description="PayPal account",
+        source="paypal",
+        source_conn_id="paypal_default",
+        sandbox=SANDBOX,
+    )
+    source_connection = AEPCreateSourceConnectionOperator(
+        task_id="create_source_connection",
+        name=f"{PREFIX} PayPal source connection",
+        description="Paypal",
+        connection_spec_id=PAYPAL_CONNECTION_SPEC_ID,
+        base_connection_id=result_of(base_connection),
+        data_format="tabular",
+        path="{{ params.table_name }}",
+        source_schema_id=result_of(adhoc_schema),
+        source_schema_version=XED_NOTEXT,
+        sandbox=SANDBOX,
+    )
+    target_schema = AEPCreateSchemaOperator(
+        task_id="create_target_schema",
+        title=f"{PREFIX} target schema",
+        description="Target schema for payments",
+        class_id=PROFILE_CLASS,
+        field_group_ids=[PERSON_DETAILS_FIELD_GROUP, PERSONAL_DETAILS_FIELD_GROUP],
+        sandbox=SANDBOX,
+    )
+    dataset = AEPCreateDatasetOperator(
+        task_id="create_target_dataset",
+        name=f"{PREFIX} target dataset",
+        schema_id=result_of(target_schema),
+        sandbox=SANDBOX,
+    )
+    target_connection = AEPCreateTargetConnectionOperator(
+        task_id="create_target_connection",
+        name=f"{PREFIX} target connection",
+        description="Target connection for payments",
+        connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
+        dataset_id=result_of(dataset),
+        schema_id=result_of(target_schema),
+        sandbox=SANDBOX,
+    )
+    mapping_set = AEPCreateMappingSetOperator(
+        task_id="create_mapping_set",
+        schema_id=result_of(target_schema),
+        mappings=PAYPAL_MAPPINGS,
+        sandbox=SANDBOX,
+    )
+    flow_spec = AEPGetFlowSpecOperator(task_id="get_flow_spec", name="CRMToAEP", sandbox=SANDBOX)
+    dataflow = AEPCreateDataflowOperator(
+        task_id="create_dataflow",
+        name=f"{PREFIX} dataflow",
+        description="Inbound data to Platform",
+        flow_spec_id=result_of(flow_spec),
+        source_connection_ids=result_of(source_connection),
+        target_connection_ids=result_of(target_connection),
+        delta_column={"name": "{{ params.delta_column }}", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"},
+        mapping_id=result_of(mapping_set),
+        mapping_version="0",
+        schedule_params={"startTime": INTERVAL_START_EPOCH, "frequency": "once"},
+        sandbox=SANDBOX,
+    )
+    AEPTriggerFlowRunOperator(
+        task_id="run_window",
+        flow_id=result_of(dataflow),
+        delta_column="{{ params.delta_column }}",
+        window_start=WINDOW_START,
+        window_end=WINDOW_END,
+        poll_interval=2,
+        sandbox=SANDBOX,
+    )

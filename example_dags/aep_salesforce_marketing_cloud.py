@@ -1,0 +1,168 @@
+"""Seed 003: connect Salesforce Marketing Cloud to AEP (on Azure or on AWS), then a dataflow from it."""
+
+from __future__ import annotations
+
+from _common import (
+    DATA_LAKE_CONNECTION_SPEC_ID,
+    DEFAULT_ARGS,
+    PERSON_DETAILS_FIELD_GROUP,
+    PROFILE_CLASS,
+    SANDBOX,
+    SFMC_CONNECTION_SPEC_ID,
+    START_DATE,
+    name_prefix_param,
+    result_of,
+    sandbox_param,
+)
+from airflow.sdk import DAG, Param, task
+
+from airflow_provider_aep.operators import (
+    AEPCreateBaseConnectionOperator,
+    AEPCreateDataflowOperator,
+    AEPCreateDatasetOperator,
+    AEPCreateMappingSetOperator,
+    AEPCreateSchemaOperator,
+    AEPCreateSourceConnectionOperator,
+    AEPCreateTargetConnectionOperator,
+    AEPGetFlowSpecOperator,
+)
+
+PREFIX = "{{ params.name_prefix }}"
+PLATFORMS = ("azure", "aws")
+FIRST_RUN_EPOCH = "{{ (dag_run.run_after + macros.timedelta(days=1)).timestamp() | int }}"
+#: The two authentications of the tutorial: Azure (client id/secret + host), AWS (OAuth2 + subdomain).
+SOURCE_PRESETS = {
+    "azure": "salesforce_marketing_cloud_azure",
+    "aws": "salesforce_marketing_cloud_aws",
+}
+CONTACT_COLUMNS = [
+    {"name": "SubscriberKey", "type": "string", "xdm": {"type": "string"}},
+    {"name": "FirstName", "type": "string", "xdm": {"type": "string"}},
+    {"name": "LastName", "type": "string", "xdm": {"type": "string"}},
+]
+
+
+@task.branch
+def choose_platform(platform: str) -> str:
+    """Follow the tutorial's section for the platform Experience Platform runs on."""
+    if platform not in PLATFORMS:
+        raise ValueError(f"platform: must be one of {', '.join(PLATFORMS)}, got {platform!r}")
+    return f"create_base_connection_{platform}"
+
+
+with DAG(
+    dag_id="aep_salesforce_marketing_cloud",
+    description="Salesforce Marketing Cloud account and dataflow, on AEP for Azure or for AWS",
+    schedule=None,
+    start_date=START_DATE,
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    tags=["aep", "batch", "salesforce-marketing-cloud", "tutorial"],
+    params={
+        "name_prefix": name_prefix_param("Airflow SFMC"),
+        "sandbox": sandbox_param(),
+        "platform": Param(
+            "azure",
+            enum=list(PLATFORMS),
+            title="Experience Platform runs on",
+            description=(
+                "azure: 'Client-Id-Secret Based Authentication' (clientId, clientSecret, host); "
+                "aws: 'OAuth2 Client Credential' (clientId, clientSecret, subdomain). Credentials come from "
+                "the Airflow connection sfmc_default (login, password, host, extra subdomain)."
+            ),
+        ),
+        "table_name": Param(
+            "Contacts", type="string", title="Source object", description="Marketing Cloud object to read."
+        ),
+    },
+    doc_md="""
+### Connect Salesforce Marketing Cloud to Experience Platform (Adobe tutorial 003)
+
+The tutorial has two base connections, one per cloud Experience Platform runs on: the `platform`
+param chooses. **Azure**: `auth.specName` "Client-Id-Secret Based Authentication" with `host`,
+`clientId`, `clientSecret`; **AWS**: "OAuth2 Client Credential" with `subdomain`, `clientId`,
+`clientSecret`. Both take the credentials from the Airflow connection `sfmc_default` (login = client
+id, password = client secret, host, extra `subdomain`), never from this file.
+
+Then, as the tutorial's last step says, a dataflow from that account: source connection, target
+schema and dataset, target connection, mapping, the `CRMToAEP` flow spec and a dataflow scheduled
+`once`, whose single run AEP starts a day later (or trigger runs with
+`AEPTriggerFlowRunOperator`, as `aep_payments_batch` does).
+""",
+) as dag:
+    branch = choose_platform("{{ params.platform }}")
+    base_connections = [
+        AEPCreateBaseConnectionOperator(
+            task_id=f"create_base_connection_{platform}",
+            name=f"{PREFIX} base connection for {platform}",
+            description=f"Salesforce Marketing Cloud base connection for {platform}",
+            source=preset,
+            source_conn_id="sfmc_default",
+            sandbox=SANDBOX,
+        )
+        for platform, preset in SOURCE_PRESETS.items()
+    ]
+    branch >> base_connections
+    base_connection_id = (
+        "{{ ti.xcom_pull(task_ids='create_base_connection_' ~ params.platform) }}"  # the branch that ran
+    )
+    source_connection = AEPCreateSourceConnectionOperator(
+        task_id="create_source_connection",
+        name=f"{PREFIX} {{{{ params.platform }}}} source connection",
+        connection_spec_id=SFMC_CONNECTION_SPEC_ID,
+        base_connection_id=base_connection_id,
+        data_format="tabular",
+        table_name="{{ params.table_name }}",
+        columns=CONTACT_COLUMNS,
+        sandbox=SANDBOX,
+        trigger_rule="none_failed_min_one_success",
+    )
+    base_connections >> source_connection
+    schema = AEPCreateSchemaOperator(
+        task_id="create_target_schema",
+        title=f"{PREFIX} contacts schema",
+        class_id=PROFILE_CLASS,
+        field_group_ids=[PERSON_DETAILS_FIELD_GROUP],
+        sandbox=SANDBOX,
+    )
+    dataset = AEPCreateDatasetOperator(
+        task_id="create_target_dataset",
+        name=f"{PREFIX} contacts dataset",
+        schema_id=result_of(schema),
+        sandbox=SANDBOX,
+    )
+    target_connection = AEPCreateTargetConnectionOperator(
+        task_id="create_target_connection",
+        name=f"{PREFIX} contacts target connection",
+        connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
+        dataset_id=result_of(dataset),
+        schema_id=result_of(schema),
+        sandbox=SANDBOX,
+    )
+    mapping_set = AEPCreateMappingSetOperator(
+        task_id="create_mapping_set",
+        schema_id=result_of(schema),
+        mappings=[
+            {"sourceAttribute": "SubscriberKey", "destinationXdmPath": "_id", "identity": False},
+            {
+                "sourceAttribute": "FirstName",
+                "destinationXdmPath": "person.name.firstName",
+                "identity": False,
+            },
+            {"sourceAttribute": "LastName", "destinationXdmPath": "person.name.lastName", "identity": False},
+        ],
+        sandbox=SANDBOX,
+    )
+    flow_spec = AEPGetFlowSpecOperator(task_id="get_flow_spec", name="CRMToAEP", sandbox=SANDBOX)
+    AEPCreateDataflowOperator(
+        task_id="create_dataflow",
+        name=f"{PREFIX} {{{{ params.platform }}}} dataflow",
+        description="Salesforce Marketing Cloud contacts into Platform",
+        flow_spec_id=result_of(flow_spec),
+        source_connection_ids=result_of(source_connection),
+        target_connection_ids=result_of(target_connection),
+        mapping_id=result_of(mapping_set),
+        # AEP runs a `once` dataflow at its startTime: tomorrow, leaving a day to check it in the AEP UI.
+        schedule_params={"startTime": FIRST_RUN_EPOCH, "frequency": "once"},
+        sandbox=SANDBOX,
+    )

@@ -1,0 +1,139 @@
+"""Seed 000: a streaming source connection and dataflow for Shopify data, fed one sample order."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from _common import (
+    DATA_LAKE_CONNECTION_SPEC_ID,
+    DEFAULT_ARGS,
+    PERSON_DETAILS_FIELD_GROUP,
+    PROFILE_CLASS,
+    SANDBOX,
+    SHOPIFY_PROVIDER_ID,
+    SHOPIFY_STREAMING_CONNECTION_SPEC_ID,
+    SHOPIFY_STREAMING_FLOW_SPEC_ID,
+    START_DATE,
+    count_streaming_records,
+    name_prefix_param,
+    result_of,
+    sandbox_param,
+    wait_for_streaming_records,
+)
+from airflow.sdk import DAG, task
+
+from airflow_provider_aep.operators import (
+    AEPCreateDataflowOperator,
+    AEPCreateDatasetOperator,
+    AEPCreateMappingSetOperator,
+    AEPCreateSchemaOperator,
+    AEPCreateSourceConnectionOperator,
+    AEPCreateTargetConnectionOperator,
+    AEPGetDataflowOperator,
+    AEPSendStreamingEventsOperator,
+)
+
+PREFIX = "{{ params.name_prefix }}"
+SAMPLE_ORDER = Path(__file__).parent / "data" / "shopify_order.json"
+
+
+@task
+def load_sample_order() -> dict[str, Any]:
+    """The order webhook body of the tutorial's example (read at run time, not when the DAG is parsed)."""
+    order: dict[str, Any] = json.loads(SAMPLE_ORDER.read_text())
+    return order
+
+
+with DAG(
+    dag_id="aep_shopify_streaming",
+    description="Shopify orders streamed into AEP through a webhook inlet",
+    schedule=None,
+    start_date=START_DATE,
+    catchup=False,
+    default_args=DEFAULT_ARGS,
+    tags=["aep", "streaming", "shopify", "tutorial"],
+    params={"name_prefix": name_prefix_param("Airflow Shopify"), "sandbox": sandbox_param()},
+    doc_md="""
+### Create a Shopify streaming source connection and dataflow (Adobe tutorial 000)
+
+One task per step of the tutorial: the streaming source connection (Shopify provider, connection spec
+`e77fd9d2-...`, JSON data), the target XDM schema and dataset, the data lake target connection, the
+mapping set (`firstName`/`lastName` to `person.name`), and the streaming dataflow (flow spec
+`e77fde5a-...`). Then it reads the dataflow's streaming inlet URL (`inletUrl`, wherever AEP put it),
+posts the tutorial's sample Shopify order to it, as Shopify's webhook would, and waits until the
+record has landed in the dataflow's run.
+
+Re-runs reuse every resource and send one more order.
+""",
+) as dag:
+    source_connection = AEPCreateSourceConnectionOperator(
+        task_id="create_source_connection",
+        name=f"{PREFIX} streaming source connection",
+        description="Shopify Streaming Source Connection",
+        connection_spec_id=SHOPIFY_STREAMING_CONNECTION_SPEC_ID,
+        provider_id=SHOPIFY_PROVIDER_ID,
+        data_format="json",
+        sandbox=SANDBOX,
+    )
+    schema = AEPCreateSchemaOperator(
+        task_id="create_target_schema",
+        title=f"{PREFIX} target schema",
+        description="Shopify customers and orders",
+        class_id=PROFILE_CLASS,
+        field_group_ids=[PERSON_DETAILS_FIELD_GROUP],
+        sandbox=SANDBOX,
+    )
+    dataset = AEPCreateDatasetOperator(
+        task_id="create_target_dataset",
+        name=f"{PREFIX} target dataset",
+        schema_id=result_of(schema),
+        sandbox=SANDBOX,
+    )
+    target_connection = AEPCreateTargetConnectionOperator(
+        task_id="create_target_connection",
+        name=f"{PREFIX} streaming target connection",
+        description="Shopify Streaming Target Connection",
+        connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
+        data_format="json",
+        dataset_id=result_of(dataset),
+        schema_id=result_of(schema),
+        sandbox=SANDBOX,
+    )
+    mapping_set = AEPCreateMappingSetOperator(
+        task_id="create_mapping_set",
+        schema_id=result_of(schema),
+        mappings=[
+            {
+                "sourceAttribute": "firstName",
+                "destinationXdmPath": "person.name.firstName",
+                "identity": False,
+            },
+            {"sourceAttribute": "lastName", "destinationXdmPath": "person.name.lastName", "identity": False},
+        ],
+        sandbox=SANDBOX,
+    )
+    dataflow = AEPCreateDataflowOperator(
+        task_id="create_dataflow",
+        name=f"{PREFIX} streaming dataflow",
+        description="Shopify Streaming Dataflow",
+        flow_spec_id=SHOPIFY_STREAMING_FLOW_SPEC_ID,
+        source_connection_ids=result_of(source_connection),
+        target_connection_ids=result_of(target_connection),
+        mapping_id=result_of(mapping_set),
+        sandbox=SANDBOX,
+    )
+    get_dataflow = AEPGetDataflowOperator(
+        task_id="get_dataflow", dataflow_id=result_of(dataflow), sandbox=SANDBOX
+    )
+    records_before = result_of(count_streaming_records(result_of(dataflow), SANDBOX))
+    send_order = AEPSendStreamingEventsOperator(
+        task_id="send_sample_order",
+        inlet_url="{{ ti.xcom_pull(task_ids='get_dataflow', key='inlet_url') }}",
+        events=result_of(load_sample_order()),
+    )
+    get_dataflow >> records_before >> send_order
+    wait_for_streaming_records.override(task_id="wait_until_landed")(
+        result_of(dataflow), records_before, result_of(send_order), SANDBOX
+    )

@@ -1,0 +1,222 @@
+"""Drive real Airflow processes for the end-to-end tests: the CLI, and a running ``airflow standalone``.
+
+Everything runs in subprocesses with a throwaway ``AIRFLOW_HOME`` and the emulator's ``AIRFLOW_CONN_*``
+variables, exactly as a user would run Airflow against the emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DAGS_FOLDER = REPO_ROOT / "example_dags"
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now (loopback)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def airflow_env(home: Path, conn_env: Mapping[str, str], **config: str) -> dict[str, str]:
+    """The environment of an Airflow process: throwaway home, example DAGs, emulator connections.
+
+    :param home: the ``AIRFLOW_HOME`` (its SQLite database lives there).
+    :param conn_env: the ``AIRFLOW_CONN_*`` variables of the emulator.
+    :param config: more environment variables (``AIRFLOW__SECTION__KEY`` settings).
+    """
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+    env.update(conn_env)
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(DAGS_FOLDER),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(config)
+    return env
+
+
+class AirflowCli:
+    """Runs ``airflow ...`` commands in one ``AIRFLOW_HOME``.
+
+    :param home: the ``AIRFLOW_HOME`` directory (created if missing).
+    :param conn_env: the emulator's ``AIRFLOW_CONN_*`` variables.
+    :param config: extra ``AIRFLOW__...`` settings for every command.
+    """
+
+    def __init__(self, home: Path, conn_env: Mapping[str, str], **config: str) -> None:
+        home.mkdir(parents=True, exist_ok=True)
+        self.home = home
+        self.env = airflow_env(home, conn_env, **config)
+
+    def run(self, *args: str, timeout: float = 180.0, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``airflow <args>``; with ``check``, a non-zero exit raises with the output."""
+        result = subprocess.run(
+            [str(VENV_BIN / "airflow"), *args],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"airflow {' '.join(args)} exited {result.returncode}\n"
+                f"--- stdout (tail)\n{result.stdout[-6000:]}\n--- stderr (tail)\n{result.stderr[-6000:]}"
+            )
+        return result
+
+    def migrate(self) -> None:
+        """Create the metadata database (``airflow db migrate``)."""
+        self.run("db", "migrate")
+
+    def dags_test(
+        self, dag_id: str, logical_date: str, conf: Mapping[str, Any] | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """``airflow dags test <dag_id> <date> [-c conf]``: one DAG run, tasks (and triggers) in-process."""
+        args = ["dags", "test", dag_id, logical_date]
+        if conf:
+            args += ["-c", json.dumps(conf)]
+        return self.run(*args, check=check)
+
+    def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """The DAG runs recorded in the database (``airflow dags list-runs -o json``)."""
+        result = self.run("dags", "list-runs", dag_id, "-o", "json")
+        start = result.stdout.find("[")
+        runs: list[dict[str, Any]] = json.loads(result.stdout[start:]) if start >= 0 else []
+        return runs
+
+
+class StandaloneAirflow:
+    """``airflow standalone`` (API server + UI, scheduler, dag processor, triggerer) on a free port.
+
+    Login is skipped (``simple_auth_manager_all_admins``) so the REST API and the UI answer directly.
+
+    :param home: its own ``AIRFLOW_HOME`` (standalone migrates the database itself).
+    :param conn_env: the emulator's ``AIRFLOW_CONN_*`` variables.
+    :param log_path: where the processes' combined output goes.
+    :param config: extra ``AIRFLOW__...`` settings.
+    """
+
+    def __init__(self, home: Path, conn_env: Mapping[str, str], log_path: Path, **config: str) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        settings = {
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__BASE_URL": self.url,
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.url}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+            **config,
+        }
+        self.cli = AirflowCli(home, conn_env, **settings)
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+        self.api = httpx.Client(base_url=f"{self.url}/api/v2", timeout=30.0)
+
+    def start(self, timeout: float = 180.0) -> StandaloneAirflow:
+        """Start it and wait until the API answers and the example DAGs are parsed."""
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("wb") as log:
+            self._process = subprocess.Popen(
+                [str(VENV_BIN / "airflow"), "standalone"],
+                env=self.cli.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"airflow standalone exited early; see {self.log_path}")
+            try:
+                if self.api.get("/monitor/health").status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(1.0)
+        self.stop()
+        raise RuntimeError(f"airflow standalone did not answer within {timeout:.0f} s; see {self.log_path}")
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> dict[str, Any]:
+        """Wait until the dag processor has serialized ``dag_id``; return the API's DAG object."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            response = self.api.get(f"/dags/{dag_id}/details")
+            if response.status_code == 200:
+                details: dict[str, Any] = response.json()
+                return details
+            time.sleep(1.0)
+        raise AssertionError(f"DAG {dag_id} was not parsed within {timeout:.0f} s; see {self.log_path}")
+
+    def trigger(
+        self, dag_id: str, conf: Mapping[str, Any] | None = None, logical_date: str | None = None
+    ) -> str:
+        """Trigger a DAG run through the REST API and return its run id."""
+        body = {"logical_date": logical_date, "conf": dict(conf or {})}
+        response = self.api.post(f"/dags/{dag_id}/dagRuns", json=body)
+        response.raise_for_status()
+        run_id: str = response.json()["dag_run_id"]
+        return run_id
+
+    def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
+        """Every DAG run of ``dag_id`` (REST API)."""
+        response = self.api.get(f"/dags/{dag_id}/dagRuns", params={"limit": 100})
+        response.raise_for_status()
+        runs: list[dict[str, Any]] = response.json()["dag_runs"]
+        return runs
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        """Task instances of one DAG run (REST API)."""
+        response = self.api.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
+        response.raise_for_status()
+        instances: list[dict[str, Any]] = response.json()["task_instances"]
+        return instances
+
+    def wait_for_runs(
+        self, dag_id: str, count: int, timeout: float = 240.0, poll: float = 2.0
+    ) -> list[dict[str, Any]]:
+        """Wait until ``dag_id`` has ``count`` finished runs (success or failed); return all its runs."""
+        deadline = time.monotonic() + timeout
+        runs: list[dict[str, Any]] = []
+        while time.monotonic() < deadline:
+            runs = self.dag_runs(dag_id)
+            finished = [run for run in runs if run["state"] in ("success", "failed")]
+            if len(finished) >= count:
+                return runs
+            time.sleep(poll)
+        states = [(run["dag_run_id"], run["state"]) for run in runs]
+        raise AssertionError(f"{dag_id}: {count} finished runs expected within {timeout:.0f} s, got {states}")
+
+    def stop(self) -> None:
+        """Stop every process of the standalone (its own process group) and wait for them."""
+        self.api.close()
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
