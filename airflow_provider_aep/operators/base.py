@@ -191,14 +191,23 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
     def execute(self, context: Context) -> str:
         payload = self.build_payload(context)
         label = self.describe(payload)
-        existing = self.find_existing(payload)
-        if existing is not None:
-            resource_id, item = self.use_existing(existing, payload, label)
-            created = False
-        else:
-            resource_id, item, created = self.create(payload, label)
+        try:
+            existing = self.find_existing(payload)
+            if existing is not None:
+                resource_id, item = self.use_existing(existing, payload, label)
+                created = False
+            else:
+                resource_id, item, created = self.create(payload, label)
+        except AEPError as error:
+            # An error body may quote the request back: never let it carry a credential we sent.
+            redact_error(error, self.secret_values())
+            raise
         self.push(context, self.xcom_values(resource_id, item, created))
         return resource_id
+
+    def secret_values(self) -> list[str]:
+        """Secrets this operator sent (read in ``build_payload``), to redact from errors."""
+        return []
 
     def describe(self, payload: Mapping[str, Any]) -> str:
         return f"{self.kind.what} {payload.get(self.kind.name_field)!r}"
@@ -322,6 +331,29 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
             resource_id = self.created_id(answer)
             self.log.info("Created %s: %s", label, resource_id)
             return resource_id, answer if isinstance(answer, dict) else {"id": resource_id}, True
+
+
+def redact_error(error: Exception, secrets: Sequence[str]) -> None:
+    """Replace every secret in an exception's message and AEP error fields by ``***``, in place."""
+    secrets = [secret for secret in secrets if secret]
+    if not secrets:
+        return
+
+    def clean(value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in secrets:
+                value = value.replace(secret, "***")
+            return value
+        if isinstance(value, dict):
+            return {key: clean(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [clean(item) for item in value]
+        return value
+
+    error.args = tuple(clean(arg) for arg in error.args)
+    for name in ("title", "detail", "body", "url"):
+        if hasattr(error, name):
+            setattr(error, name, clean(getattr(error, name)))
 
 
 def _is_name_taken(error: Any) -> bool:

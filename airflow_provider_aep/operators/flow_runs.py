@@ -16,7 +16,7 @@ from airflow.sdk import BaseOperator, conf
 from airflow_provider_aep.links import AEPFlowRunLink
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import Context, XComArg
 
     from airflow_provider_aep.flow_runs import FlowRunReport
     from airflow_provider_aep.hooks.aep import AEPHook
@@ -64,7 +64,7 @@ class AEPTriggerFlowRunOperator(BaseOperator):
     def __init__(
         self,
         *,
-        flow_id: str,
+        flow_id: str | XComArg,
         delta_column: str | None = None,
         window_start: Any = None,
         window_end: Any = None,
@@ -78,7 +78,7 @@ class AEPTriggerFlowRunOperator(BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.flow_id = flow_id
+        self.flow_id: Any = flow_id  # a str once rendered (it may be an XComArg before)
         self.delta_column = delta_column
         self.window_start = window_start
         self.window_end = window_end

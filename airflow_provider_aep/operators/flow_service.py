@@ -22,6 +22,7 @@ from airflow_provider_aep.operators.credentials import (
     SourceAuthPreset,
     check_credential_fields,
     check_no_secret_literals,
+    looks_secret,
     read_source_credentials,
     source_preset,
 )
@@ -129,6 +130,9 @@ class AEPCreateBaseConnectionOperator(AEPEnsureResourceOperator):
             fields,
         )
 
+    def secret_values(self) -> list[str]:
+        return list(getattr(self, "_secrets", []))
+
     def build_payload(self, context: Context) -> dict[str, Any]:
         from airflow_provider_aep.models.connections import BaseConnection
         from airflow_provider_aep.models.validation import validate_request
@@ -138,7 +142,9 @@ class AEPCreateBaseConnectionOperator(AEPEnsureResourceOperator):
         wanted = {
             key: field for key, field in preset.credential_fields.items() if key not in self.auth_params
         }
-        params = {**self.auth_params, **read_source_credentials(self.source_conn_id, wanted)}
+        credentials = read_source_credentials(self.source_conn_id, wanted)
+        self._secrets = [str(value) for key, value in credentials.items() if looks_secret(key)]
+        params = {**self.auth_params, **credentials}
         body = {
             "name": self.name,
             "description": self.description,

@@ -10,12 +10,13 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 from urllib.parse import quote
 
-from airflow_provider_aep.exceptions import AEPConfigError
+from airflow_provider_aep.exceptions import AEPConfigError, AEPError
 from airflow_provider_aep.links import AEPDataflowLink
-from airflow_provider_aep.operators.base import AEPBaseOperator, patch_with_if_match
+from airflow_provider_aep.operators.base import AEPBaseOperator, patch_with_if_match, redact_error
 from airflow_provider_aep.operators.credentials import (
     SOURCE_PRESET_NAMES,
     check_credential_fields,
+    looks_secret,
     read_source_credentials,
     scrub_secrets,
     source_preset,
@@ -204,6 +205,7 @@ class AEPUpdateBaseConnectionOperator(_AEPPatchOperator):
 
     def execute(self, context: Context) -> str:
         operations = [dict(op) for op in self.operations]
+        secrets: list[str] = []
         if self.source_conn_id:
             fields = dict(source_preset(self.source).credential_fields) if self.source else {}
             fields.update(self.credential_fields)
@@ -212,7 +214,12 @@ class AEPUpdateBaseConnectionOperator(_AEPPatchOperator):
                 {"op": "replace", "path": f"/auth/params/{name}", "value": value}
                 for name, value in credentials.items()
             ]
-        return self.patch(context, self.base_connection_id, operations)
+            secrets = [str(value) for name, value in credentials.items() if looks_secret(name)]
+        try:
+            return self.patch(context, self.base_connection_id, operations)
+        except AEPError as error:
+            redact_error(error, secrets)
+            raise
 
 
 class _AEPDataflowActionOperator(AEPBaseOperator):
