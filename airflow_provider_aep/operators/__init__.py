@@ -10,8 +10,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 _MODULES = {
+    "accounts": ("AEPCreateBaseConnectionOperator",),
     "flow_service": (
-        "AEPCreateBaseConnectionOperator",
         "AEPCreateSourceConnectionOperator",
         "AEPCreateTargetConnectionOperator",
         "AEPCreateDataflowOperator",
@@ -68,6 +68,7 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
+    from airflow_provider_aep.operators.accounts import AEPCreateBaseConnectionOperator
     from airflow_provider_aep.operators.base import (
         AEPBaseOperator,
         AEPEnsureResourceOperator,
@@ -80,7 +81,6 @@ if TYPE_CHECKING:
         AEPDeleteMappingSetOperator,
     )
     from airflow_provider_aep.operators.flow_service import (
-        AEPCreateBaseConnectionOperator,
         AEPCreateDataflowOperator,
         AEPCreateSourceConnectionOperator,
         AEPCreateTargetConnectionOperator,

@@ -1,0 +1,137 @@
+"""The Flow Service base connection (a source account), with credentials from an Airflow connection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_aep.exceptions import AEPConfigError
+from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, ResourceKind
+from airflow_provider_aep.operators.credentials import (
+    SOURCE_PRESET_NAMES,
+    SourceAuthPreset,
+    check_credential_fields,
+    check_no_secret_literals,
+    looks_secret,
+    read_source_credentials,
+    source_preset,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+class AEPCreateBaseConnectionOperator(AEPEnsureResourceOperator):
+    """Ensure a base connection (a source account): ``POST /connections``; returns its id.
+
+    The source's credentials come from an Airflow connection, never from DAG code: with
+    ``source="paypal"`` or ``"salesforce_marketing_cloud_azure"`` the connection's login, password
+    and host become ``clientId``, ``clientSecret`` and ``host``; with
+    ``"salesforce_marketing_cloud_aws"`` the extra ``subdomain`` replaces the host. Any other source:
+    give ``connection_spec_id``, ``auth_spec_name`` and ``credential_fields``. Secrets are masked in
+    logs and never pushed to XCom.
+
+    XCom: return value = base connection id; ``etag``; ``created`` (False when reused).
+
+    :param name: the base connection name, looked up on re-runs (templated).
+    :param source_conn_id: Airflow connection holding the source's credentials (templated).
+    :param source: ``paypal``, ``salesforce_marketing_cloud_azure``, ``salesforce_marketing_cloud_aws``,
+        or ``None`` for another source.
+    :param connection_spec_id: the source's connection spec id (other sources; templated).
+    :param auth_spec_name: ``auth.specName`` (other sources; templated).
+    :param credential_fields: ``auth.params`` name -> ``login``/``password``/``host``/``schema``/``port``/
+        ``extra.<key>`` of ``source_conn_id``.
+    :param auth_params: non-secret ``auth.params`` given in the DAG (e.g. a host); secret-looking
+        names are refused (templated).
+    :param description: optional description (templated).
+    :param connection_spec_version: the connection spec version, ``1.0``.
+    """
+
+    kind = ResourceKind(
+        what="base connection",
+        service="flowservice",
+        collection="/connections",
+        identity_fields=("connectionSpec.id",),
+        patchable=("description", "auth"),
+    )
+    template_fields: Sequence[str] = (
+        *AEPEnsureResourceOperator.template_fields,
+        "name",
+        "description",
+        "source_conn_id",
+        "connection_spec_id",
+        "auth_spec_name",
+        "auth_params",
+    )
+    template_fields_renderers = {"auth_params": "json"}
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        source_conn_id: str,
+        source: str | None = None,
+        connection_spec_id: str | None = None,
+        auth_spec_name: str | None = None,
+        credential_fields: Mapping[str, str] | None = None,
+        auth_params: Mapping[str, Any] | None = None,
+        description: str | None = None,
+        connection_spec_version: str = "1.0",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        if source is not None and source not in SOURCE_PRESET_NAMES:
+            raise AEPConfigError(f"source: must be one of {', '.join(SOURCE_PRESET_NAMES)}, got {source!r}")
+        if source is None and not (connection_spec_id and auth_spec_name and credential_fields):
+            raise AEPConfigError(
+                f"source: give one of {', '.join(SOURCE_PRESET_NAMES)}, "
+                "or connection_spec_id, auth_spec_name and credential_fields"
+            )
+        if credential_fields is not None:
+            check_credential_fields(credential_fields)
+        check_no_secret_literals(auth_params or {})
+        self.name = name
+        self.source_conn_id = source_conn_id
+        self.source = source
+        self.connection_spec_id = connection_spec_id
+        self.auth_spec_name = auth_spec_name
+        self.credential_fields = dict(credential_fields or {})
+        self.auth_params = dict(auth_params or {})
+        self.description = description
+        self.connection_spec_version = connection_spec_version
+
+    def preset(self) -> SourceAuthPreset:
+        if self.source is None:
+            return SourceAuthPreset(
+                str(self.connection_spec_id), str(self.auth_spec_name), self.credential_fields
+            )
+        preset = source_preset(self.source)
+        fields = {**preset.credential_fields, **self.credential_fields}
+        return SourceAuthPreset(
+            self.connection_spec_id or preset.connection_spec_id,
+            self.auth_spec_name or preset.spec_name,
+            fields,
+        )
+
+    def secret_values(self) -> list[str]:
+        return list(getattr(self, "_secrets", []))
+
+    def build_payload(self, context: Context) -> dict[str, Any]:
+        from airflow_provider_aep.models.connections import BaseConnection
+        from airflow_provider_aep.models.validation import validate_request
+
+        check_no_secret_literals(self.auth_params)  # again: templates may have changed the names
+        preset = self.preset()
+        wanted = {
+            key: field for key, field in preset.credential_fields.items() if key not in self.auth_params
+        }
+        credentials = read_source_credentials(self.source_conn_id, wanted)
+        self._secrets = [str(value) for key, value in credentials.items() if looks_secret(key)]
+        params = {**self.auth_params, **credentials}
+        body = {
+            "name": self.name,
+            "description": self.description,
+            "auth": {"specName": preset.spec_name, "params": params},
+            "connectionSpec": {"id": preset.connection_spec_id, "version": self.connection_spec_version},
+        }
+        return validate_request(BaseConnection, body, "base connection").to_payload()
