@@ -21,7 +21,7 @@ from airflow_provider_aep.sensors.waiting import (
 )
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import Context, XComArg
 
     from airflow_provider_aep.flow_runs import FlowRunVerdict
 
@@ -69,8 +69,8 @@ class AEPFlowRunSensor(BaseSensorOperator):
     def __init__(
         self,
         *,
-        flow_run_id: str | None = None,
-        flow_id: str | None = None,
+        flow_run_id: str | XComArg | None = None,
+        flow_id: str | XComArg | None = None,
         window_start: Any = None,
         window_end: Any = None,
         aep_conn_id: str = "aep_default",
@@ -82,8 +82,9 @@ class AEPFlowRunSensor(BaseSensorOperator):
         super().__init__(**kwargs)
         if not flow_run_id and not flow_id:
             raise ValueError("AEPFlowRunSensor needs flow_run_id, or flow_id to wait for a window")
-        self.flow_run_id = flow_run_id
-        self.flow_id = flow_id
+        # both are str once rendered (they may be XComArgs before)
+        self.flow_run_id: Any = flow_run_id
+        self.flow_id: Any = flow_id
         self.window_start = window_start
         self.window_end = window_end
         self.aep_conn_id = aep_conn_id

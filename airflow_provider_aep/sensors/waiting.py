@@ -180,7 +180,10 @@ def resolve_window(start: object, end: object, context: Mapping[str, Any]) -> tu
     except ValueError as exc:
         raise AEPConfigError(str(exc)) from None
     if window[1] <= window[0]:
-        raise AEPConfigError(f"window_end {window[1]} must be after window_start {window[0]}")
+        raise AEPConfigError(
+            f"empty data window [{window[0]}, {window[1]}): window_end must be after window_start "
+            "(Airflow 3 gives manual runs an empty data interval; pass window_start and window_end)"
+        )
     return window
 
 

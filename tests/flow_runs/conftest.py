@@ -7,7 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from flow_run_helpers import (
+
+from airflow_provider_aep.emulator.testing import RunningEmulator
+from airflow_provider_aep.hooks._core import TOKENS
+from airflow_provider_aep.hooks.aep import AEPHook
+from tests.flow_runs.flow_run_helpers import (
     CRM_TO_AEP,
     DATA_LAKE_SPEC,
     MakeFlow,
@@ -15,10 +19,6 @@ from flow_run_helpers import (
     post,
     source_connection_body,
 )
-
-from airflow_provider_aep.emulator.testing import RunningEmulator
-from airflow_provider_aep.hooks._core import TOKENS
-from airflow_provider_aep.hooks.aep import AEPHook
 
 
 @pytest.fixture

@@ -7,7 +7,12 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException, TaskDeferred
-from flow_run_helpers import (
+
+from airflow_provider_aep.emulator.testing import RunningEmulator
+from airflow_provider_aep.exceptions import AEPFlowRunFailedError
+from airflow_provider_aep.hooks.aep import AEPHook
+from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
+from tests.flow_runs.flow_run_helpers import (
     DAY,
     FAR_FUTURE,
     MakeFlow,
@@ -17,11 +22,6 @@ from flow_run_helpers import (
     start_run,
     task_context,
 )
-
-from airflow_provider_aep.emulator.testing import RunningEmulator
-from airflow_provider_aep.exceptions import AEPFlowRunFailedError
-from airflow_provider_aep.hooks.aep import AEPHook
-from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
 
 
 def sensor(**kwargs: Any) -> AEPFlowRunSensor:

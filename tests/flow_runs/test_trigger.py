@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import time
 
-from flow_run_helpers import FAR_FUTURE, MakeFlow, run_trigger, runs_in_state, start_run
-
 from airflow_provider_aep.emulator.testing import RunningEmulator
 from airflow_provider_aep.hooks.aep import AEPHook
 from airflow_provider_aep.triggers.flow_run import AEPFlowRunTrigger
+from tests.flow_runs.flow_run_helpers import FAR_FUTURE, MakeFlow, run_trigger, runs_in_state, start_run
 
 
 def test_serialization_round_trip_holds_no_secret(aep: RunningEmulator) -> None:

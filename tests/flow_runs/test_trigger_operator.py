@@ -7,11 +7,18 @@ from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
-from flow_run_helpers import FAR_FUTURE, MakeFlow, midnight, run_trigger, runs_in_state, task_context
 
 from airflow_provider_aep.emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPFlowRunFailedError
 from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
+from tests.flow_runs.flow_run_helpers import (
+    FAR_FUTURE,
+    MakeFlow,
+    midnight,
+    run_trigger,
+    runs_in_state,
+    task_context,
+)
 
 
 def operator(flow_id: str, **kwargs: Any) -> AEPTriggerFlowRunOperator:
