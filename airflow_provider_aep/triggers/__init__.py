@@ -1,0 +1,1 @@
+"""AEP triggers, run by the Airflow triggerer (they live in the installed package so it can import them)."""
