@@ -10,6 +10,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -98,11 +99,15 @@ class AirflowCli:
         return self.run(*args, check=check)
 
     def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
-        """The DAG runs recorded in the database (``airflow dags list-runs -o json``)."""
-        result = self.run("dags", "list-runs", dag_id, "-o", "json")
-        start = result.stdout.find("[")
-        runs: list[dict[str, Any]] = json.loads(result.stdout[start:]) if start >= 0 else []
-        return runs
+        """The DAG runs Airflow recorded in its SQLite database, newest first."""
+        with sqlite3.connect(self.home / "airflow.db") as db:
+            db.row_factory = sqlite3.Row
+            rows = db.execute(
+                "SELECT run_id, state, logical_date, data_interval_start, data_interval_end "
+                "FROM dag_run WHERE dag_id = ? ORDER BY id DESC",
+                (dag_id,),
+            ).fetchall()
+        return [dict(row) for row in rows]
 
 
 class StandaloneAirflow:
