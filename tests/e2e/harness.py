@@ -184,6 +184,22 @@ class StandaloneAirflow:
         run_id: str = response.json()["dag_run_id"]
         return run_id
 
+    def create_backfill(self, dag_id: str, from_date: str, to_date: str) -> dict[str, Any]:
+        """Create a backfill through the REST API (``POST /backfills``); the scheduler runs it.
+
+        The REST API rather than ``airflow backfill create``: a second process writing the SQLite
+        database while the scheduler holds it fails with "database is locked".
+        """
+        body = {"dag_id": dag_id, "from_date": from_date, "to_date": to_date, "max_active_runs": 3}
+        for _ in range(5):
+            response = self.api.post("/backfills", json=body)
+            if response.status_code < 500:
+                break
+            time.sleep(2.0)
+        response.raise_for_status()
+        backfill: dict[str, Any] = response.json()
+        return backfill
+
     def dag_runs(self, dag_id: str) -> list[dict[str, Any]]:
         """Every DAG run of ``dag_id`` (REST API)."""
         response = self.api.get(f"/dags/{dag_id}/dagRuns", params={"limit": 100})
