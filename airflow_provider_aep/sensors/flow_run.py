@@ -10,20 +10,15 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 
 from airflow_provider_aep.links import AEPFlowRunLink
-from airflow_provider_aep.sensors.waiting import (
-    TIMEOUT_EVENT,
-    TriggerOutcome,
-    WaitTarget,
-    fetch_reports,
-    push_run_ids,
-    resolve_window,
-    settle,
-)
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, XComArg
 
     from airflow_provider_aep.flow_runs import FlowRunVerdict
+    from airflow_provider_aep.sensors.waiting import WaitTarget
+
+# The waiting logic (``sensors.waiting``, ``flow_runs``) is imported inside the methods: DAG files
+# import this module at every parse, and only a running task needs it.
 
 #: Airflow's own deferral timeout is only a backstop (a trigger that never ran): the deadline that
 #: fails or skips the task properly lives in the trigger, so the backstop comes this much later.
@@ -94,6 +89,8 @@ class AEPFlowRunSensor(BaseSensorOperator):
 
     def target(self, context: Context) -> WaitTarget:
         """What to wait for, from the rendered arguments and the DAG run's data interval."""
+        from airflow_provider_aep.sensors.waiting import WaitTarget, resolve_window
+
         if self.flow_run_id:
             return WaitTarget((str(self.flow_run_id),), self.flow_id)
         window = resolve_window(self.window_start, self.window_end, context)
@@ -108,6 +105,8 @@ class AEPFlowRunSensor(BaseSensorOperator):
         """Poke (``poke``/``reschedule`` mode) or defer to ``AEPFlowRunTrigger``."""
         if not self.deferrable:
             return super().execute(context)
+        from airflow_provider_aep.sensors.waiting import fetch_reports, push_run_ids
+
         target = self.target(context)
         verdict = target.verdict(fetch_reports(self._hook(), target), self.allow_partial_success)
         if verdict.finished:  # no need to occupy the triggerer
@@ -132,6 +131,8 @@ class AEPFlowRunSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """One look at the run(s): done, still waiting, or failed."""
+        from airflow_provider_aep.sensors.waiting import fetch_reports, push_run_ids
+
         target = self.target(context)
         verdict = target.verdict(fetch_reports(self._hook(), target), self.allow_partial_success)
         if not verdict.finished:
@@ -142,6 +143,8 @@ class AEPFlowRunSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Read the trigger's event and reach the same verdict as poke mode would."""
+        from airflow_provider_aep.sensors.waiting import TIMEOUT_EVENT, TriggerOutcome
+
         outcome = TriggerOutcome.from_event(event)
         outcome.raise_if_error()
         target = self.target(context)
@@ -160,6 +163,8 @@ class AEPFlowRunSensor(BaseSensorOperator):
         return self._conclude(context, target, verdict)
 
     def _conclude(self, context: Context, target: WaitTarget, verdict: FlowRunVerdict) -> Any:
+        from airflow_provider_aep.sensors.waiting import push_run_ids, settle
+
         push_run_ids(context, target, verdict.reports)
         if verdict.failed and self.soft_fail:
             from airflow.sdk.exceptions import AirflowSkipException
