@@ -27,10 +27,10 @@ START_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
 DEFAULT_ARGS: dict[str, Any] = {"owner": "aep", "retries": 0}
 
 #: ``sandbox=`` of every AEP task: the param, or the ``aep_default`` connection's sandbox when empty.
-SANDBOX = "{{ params.sandbox }}"
+SANDBOX = "{{ params.sandbox or '' }}"
 #: A flow run window: the ``window_start``/``window_end`` params, else the DAG run's data interval.
-WINDOW_START = "{{ params.window_start }}"
-WINDOW_END = "{{ params.window_end }}"
+WINDOW_START = "{{ params.window_start or '' }}"
+WINDOW_END = "{{ params.window_end or '' }}"
 #: For unscheduled DAGs (no data interval): the params, else the 24 hours before the run.
 LAST_DAY_START = "{{ params.window_start or (dag_run.run_after - macros.timedelta(days=1)).isoformat() }}"
 #: The data interval start, or the run's own time when it has none (manual runs without a logical date).
@@ -80,9 +80,10 @@ def result_of(operator: BaseOperator | XComArg) -> Any:
 
 def sandbox_param() -> Param:
     """The ``sandbox`` param every example DAG has."""
+    # Nullable: the trigger form marks a field whose type excludes null as required, even with "" default.
     return Param(
-        "",
-        type="string",
+        None,
+        type=["null", "string"],
         title="Sandbox",
         description="AEP sandbox to work in (e.g. prod, dev). Empty: the aep_default connection's sandbox.",
     )
@@ -106,14 +107,14 @@ def window_params() -> dict[str, Param]:
     """``window_start``/``window_end``: override the flow run's data window (default: the data interval)."""
     return {
         "window_start": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             title="Window start",
             description="Start of the data window to ingest (ISO date-time). Empty: the run's data interval.",
         ),
         "window_end": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             title="Window end",
             description="End of the data window to ingest (ISO date-time). Empty: the run's data interval.",
         ),

@@ -50,6 +50,10 @@ def standalone(
     )
     airflow.start()
     try:
+        # With catchup off the scheduler runs the latest interval of each daily DAG as soon as it is
+        # parsed: let that run finish, so tests never race it for the same resources.
+        airflow.wait_for_dag("aep_payments_batch")
+        airflow.wait_for_runs("aep_payments_batch", 1)
         yield airflow
     finally:
         airflow.stop()

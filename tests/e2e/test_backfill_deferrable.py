@@ -51,8 +51,6 @@ def watch_backfill(
 def test_backfill_three_days_gives_three_windowed_flow_runs(
     standalone: StandaloneAirflow, standalone_emulator: RunningEmulator
 ) -> None:
-    standalone_emulator.reset()
-    standalone.wait_for_dag(DAG_ID)
     first, last = days_ago(12), days_ago(10)
     standalone.create_backfill(DAG_ID, f"{first}T00:00:00Z", f"{last}T00:00:00Z")
 
