@@ -16,7 +16,16 @@ mkdir -p "$AIRFLOW_HOME"
 aep-emulator serve --port "$EMULATOR_PORT" --state "$AIRFLOW_HOME/aep-emulator-state.json" \
   > "$AIRFLOW_HOME/aep-emulator.log" 2>&1 &
 EMULATOR_PID=$!
-trap 'kill "$EMULATOR_PID" 2>/dev/null || true' EXIT
+AIRFLOW_PID=""
+# `airflow standalone` leaves its scheduler, triggerer and API server running when only it is
+# signalled: it runs in its own process group, and the whole group is stopped on the way out.
+stop_all() {
+  if [ -n "$AIRFLOW_PID" ]; then kill -TERM -- "-$AIRFLOW_PID" 2>/dev/null || true; fi
+  kill "$EMULATOR_PID" 2>/dev/null || true
+  wait 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
 
 for _ in $(seq 1 50); do
   if curl -fsS "http://127.0.0.1:$EMULATOR_PORT/__emulator__/health" >/dev/null 2>&1; then break; fi
@@ -38,4 +47,6 @@ export AIRFLOW__CORE__EXECUTION_API_SERVER_URL="http://localhost:$AIRFLOW_PORT/e
 
 echo "AEP emulator: http://127.0.0.1:$EMULATOR_PORT (admin API under /__emulator__/)"
 echo "Airflow UI:   http://localhost:$AIRFLOW_PORT (AIRFLOW_HOME=$AIRFLOW_HOME)"
-airflow standalone
+setsid airflow standalone &
+AIRFLOW_PID=$!
+wait "$AIRFLOW_PID"
