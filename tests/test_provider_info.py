@@ -22,7 +22,7 @@ def test_provider_info_matches_airflow_schema() -> None:
 def test_providers_manager_serves_the_aep_connection_form() -> None:
     from airflow.providers_manager import ProvidersManager
 
-    manager = ProvidersManager()
+    manager = ProvidersManager()  # type: ignore[no-untyped-call]
     assert "airflow-provider-aep" in manager.providers
     widgets = manager.connection_form_widgets
     for field in ("org_id", "sandbox", "scopes", "ims_url"):

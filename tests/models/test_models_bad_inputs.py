@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from seed_payloads import read_payload_copies
 
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.models.catalog import Dataset
@@ -19,6 +18,7 @@ from airflow_provider_aep.models.mappings import MappingSet
 from airflow_provider_aep.models.patch import JsonPatch
 from airflow_provider_aep.models.schemas import AdhocClass, TenantSchema
 from airflow_provider_aep.models.validation import validate_request
+from tests.models.seed_payloads import read_payload_copies
 
 PAYLOADS = read_payload_copies()
 FLOW_RUN = {

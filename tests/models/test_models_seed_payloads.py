@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from pydantic import BaseModel
-from seed_payloads import SEEDS, read_payload_copies, read_seed_requests
 
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.models._base import AEPModel
@@ -28,6 +27,7 @@ from airflow_provider_aep.models.mappings import MappingSet
 from airflow_provider_aep.models.patch import JsonPatch
 from airflow_provider_aep.models.schemas import XDM_ADHOC_BEHAVIOUR, AdhocClass, TenantSchema
 from airflow_provider_aep.models.validation import validate_request
+from tests.models.seed_payloads import SEEDS, read_payload_copies, read_seed_requests
 
 PAYLOADS = read_payload_copies()
 MODEL_BY_KIND: dict[str, type[AEPModel]] = {
