@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow.sdk import BaseOperator, Param, XComArg, task
+from airflow.sdk import Param, task
 
 #: Fixed ids the tutorials give (seeds 000-004; ``AEP_API_NOTES.md`` section 3).
 DATA_LAKE_CONNECTION_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
@@ -67,15 +67,6 @@ PAYPAL_MAPPINGS: list[dict[str, Any]] = [
     },
     {"destinationXdmPath": "product.type", "sourceAttribute": "Type", "identity": False, "version": 0},
 ]
-
-
-def result_of(operator: BaseOperator | XComArg) -> Any:
-    """The value a task returns (its XCom), for another task's argument: ``operator.output``.
-
-    Typed ``Any`` because the operators' arguments are typed as the values they hold at run time
-    (``str``), while at parse time they hold this reference, resolved when the task runs.
-    """
-    return operator if isinstance(operator, XComArg) else operator.output
 
 
 def sandbox_param() -> Param:
@@ -139,14 +130,13 @@ def streaming_records(flow_id: str, sandbox: str | None) -> int:
 
 
 @task
-def count_streaming_records(flow_id: str, sandbox: str | None = None) -> int:
+def count_streaming_records(flow_id: Any, sandbox: Any = None) -> int:
+    # Arguments are typed Any: at parse time TaskFlow hands this function upstream ``.output``s.
     """How many records the streaming dataflow has ingested before this DAG run sends its events."""
     return streaming_records(flow_id, sandbox)
 
 
 @task.sensor(poke_interval=2, timeout=600, mode="poke")
-def wait_for_streaming_records(
-    flow_id: str, records_before: int, sent: int, sandbox: str | None = None
-) -> bool:
+def wait_for_streaming_records(flow_id: Any, records_before: Any, sent: Any, sandbox: Any = None) -> bool:
     """Wait until the events this DAG run sent have landed: the flow's record count grew by ``sent``."""
-    return streaming_records(flow_id, sandbox) >= records_before + sent
+    return streaming_records(flow_id, sandbox) >= int(records_before) + int(sent)

@@ -15,7 +15,6 @@ from _common import (
     SANDBOX,
     START_DATE,
     name_prefix_param,
-    result_of,
     sandbox_param,
     window_params,
 )
@@ -102,7 +101,7 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
         task_id="create_source_connection",
         name=f"{PREFIX} source connection",
         connection_spec_id=PAYPAL_CONNECTION_SPEC_ID,
-        base_connection_id=result_of(base_connection),
+        base_connection_id=base_connection.output,
         data_format="tabular",
         table_name=PAYPAL_TABLE,
         columns=PAYPAL_COLUMNS,
@@ -117,23 +116,23 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
     dataset = AEPCreateDatasetOperator(
         task_id="create_target_dataset",
         name=f"{PREFIX} target dataset",
-        schema_id=result_of(schema),
+        schema_id=schema.output,
         sandbox=SANDBOX,
     )
     target_connection = AEPCreateTargetConnectionOperator(
         task_id="create_target_connection",
         name=f"{PREFIX} target connection",
         connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
-        dataset_id=result_of(dataset),
-        schema_id=result_of(schema),
+        dataset_id=dataset.output,
+        schema_id=schema.output,
         sandbox=SANDBOX,
     )
     mapping_set = AEPCreateMappingSetOperator(
-        task_id="create_mapping_set", schema_id=result_of(schema), mappings=PAYPAL_MAPPINGS, sandbox=SANDBOX
+        task_id="create_mapping_set", schema_id=schema.output, mappings=PAYPAL_MAPPINGS, sandbox=SANDBOX
     )
     updated_mapping_set = AEPCreateMappingSetOperator(
         task_id="create_updated_mapping_set",
-        schema_id=result_of(schema),
+        schema_id=schema.output,
         mappings=UPDATED_MAPPINGS,
         sandbox=SANDBOX,
     )
@@ -141,11 +140,11 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
     dataflow = AEPCreateDataflowOperator(
         task_id="create_dataflow",
         name=f"{PREFIX} dataflow",
-        flow_spec_id=result_of(flow_spec),
-        source_connection_ids=result_of(source_connection),
-        target_connection_ids=result_of(target_connection),
+        flow_spec_id=flow_spec.output,
+        source_connection_ids=source_connection.output,
+        target_connection_ids=target_connection.output,
         delta_column={"name": "{{ params.delta_column }}"},
-        mapping_id=result_of(mapping_set),
+        mapping_id=mapping_set.output,
         schedule_params={"startTime": "{{ dag_run.run_after.timestamp() | int }}", "frequency": "once"},
         sandbox=SANDBOX,
     )
@@ -153,7 +152,7 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
     # Monitor: one run over the window, watched until it ends (fails closed on any non-success).
     flow_run = AEPTriggerFlowRunOperator(
         task_id="start_run",
-        flow_id=result_of(dataflow),
+        flow_id=dataflow.output,
         delta_column="{{ params.delta_column }}",
         window_start=LAST_DAY_START,
         window_end=LAST_DAY_END,
@@ -161,13 +160,13 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
         sandbox=SANDBOX,
     )
     monitor = AEPFlowRunSensor(
-        task_id="monitor_run", flow_run_id=result_of(flow_run), poke_interval=2, timeout=3600, sandbox=SANDBOX
+        task_id="monitor_run", flow_run_id=flow_run.output, poke_interval=2, timeout=3600, sandbox=SANDBOX
     )
 
     # Update the dataflow: name, schedule and mapping set (JSON Patch with If-Match).
     update_dataflow = AEPUpdateDataflowOperator(
         task_id="update_dataflow",
-        dataflow_id=result_of(dataflow),
+        dataflow_id=dataflow.output,
         operations=[
             {"op": "replace", "path": "/name", "value": f"{PREFIX} dataflow (updated)"},
             {
@@ -186,7 +185,7 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
                     {"name": "Copy", "params": {"deltaColumn": {"name": "{{ params.delta_column }}"}}},
                     {
                         "name": "Mapping",
-                        "params": {"mappingId": result_of(updated_mapping_set), "mappingVersion": 0},
+                        "params": {"mappingId": updated_mapping_set.output, "mappingVersion": 0},
                     },
                 ],
             },
@@ -194,13 +193,13 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
         sandbox=SANDBOX,
     )
     check_dataflow = AEPGetDataflowOperator(
-        task_id="get_updated_dataflow", dataflow_id=result_of(dataflow), sandbox=SANDBOX
+        task_id="get_updated_dataflow", dataflow_id=dataflow.output, sandbox=SANDBOX
     )
 
     # Update the account: name, description, and the credentials re-read from the Airflow connection.
     update_account = AEPUpdateBaseConnectionOperator(
         task_id="update_account",
-        base_connection_id=result_of(base_connection),
+        base_connection_id=base_connection.output,
         operations=[
             {"op": "replace", "path": "/name", "value": f"{PREFIX} PayPal account (updated)"},
             {
@@ -214,16 +213,16 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
         sandbox=SANDBOX,
     )
     check_account = AEPGetBaseConnectionOperator(
-        task_id="get_updated_account", base_connection_id=result_of(base_connection), sandbox=SANDBOX
+        task_id="get_updated_account", base_connection_id=base_connection.output, sandbox=SANDBOX
     )
 
     # Delete the dataflow, then the account (AEP refuses to delete an account a dataflow still uses).
     delete_dataflow = AEPDeleteDataflowOperator(
-        task_id="delete_dataflow", dataflow_id=result_of(dataflow), ignore_missing=True, sandbox=SANDBOX
+        task_id="delete_dataflow", dataflow_id=dataflow.output, ignore_missing=True, sandbox=SANDBOX
     ).as_teardown(setups=dataflow)
     delete_account = AEPDeleteConnectionOperator(
         task_id="delete_account",
-        connection_id=result_of(base_connection),
+        connection_id=base_connection.output,
         ignore_missing=True,
         sandbox=SANDBOX,
     ).as_teardown(setups=base_connection)

@@ -18,7 +18,6 @@ from _common import (
     WINDOW_START,
     XED_NOTEXT,
     name_prefix_param,
-    result_of,
     sandbox_param,
     window_params,
 )
@@ -95,7 +94,7 @@ Credentials come from the Airflow connection `paypal_default`.
         task_id="create_adhoc_schema",
         title=f"{PREFIX} raw products schema",
         description="Ad-hoc schema of the raw source data",
-        class_id=result_of(adhoc_class),
+        class_id=adhoc_class.output,
         sandbox=SANDBOX,
     )
     base_connection = AEPCreateBaseConnectionOperator(
@@ -111,10 +110,10 @@ Credentials come from the Airflow connection `paypal_default`.
         name=f"{PREFIX} PayPal source connection",
         description="Paypal",
         connection_spec_id=PAYPAL_CONNECTION_SPEC_ID,
-        base_connection_id=result_of(base_connection),
+        base_connection_id=base_connection.output,
         data_format="tabular",
         path="{{ params.table_name }}",
-        source_schema_id=result_of(adhoc_schema),
+        source_schema_id=adhoc_schema.output,
         source_schema_version=XED_NOTEXT,
         sandbox=SANDBOX,
     )
@@ -129,7 +128,7 @@ Credentials come from the Airflow connection `paypal_default`.
     dataset = AEPCreateDatasetOperator(
         task_id="create_target_dataset",
         name=f"{PREFIX} target dataset",
-        schema_id=result_of(target_schema),
+        schema_id=target_schema.output,
         sandbox=SANDBOX,
     )
     target_connection = AEPCreateTargetConnectionOperator(
@@ -137,13 +136,13 @@ Credentials come from the Airflow connection `paypal_default`.
         name=f"{PREFIX} target connection",
         description="Target connection for payments",
         connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
-        dataset_id=result_of(dataset),
-        schema_id=result_of(target_schema),
+        dataset_id=dataset.output,
+        schema_id=target_schema.output,
         sandbox=SANDBOX,
     )
     mapping_set = AEPCreateMappingSetOperator(
         task_id="create_mapping_set",
-        schema_id=result_of(target_schema),
+        schema_id=target_schema.output,
         mappings=PAYPAL_MAPPINGS,
         sandbox=SANDBOX,
     )
@@ -152,18 +151,18 @@ Credentials come from the Airflow connection `paypal_default`.
         task_id="create_dataflow",
         name=f"{PREFIX} dataflow",
         description="Inbound data to Platform",
-        flow_spec_id=result_of(flow_spec),
-        source_connection_ids=result_of(source_connection),
-        target_connection_ids=result_of(target_connection),
+        flow_spec_id=flow_spec.output,
+        source_connection_ids=source_connection.output,
+        target_connection_ids=target_connection.output,
         delta_column={"name": "{{ params.delta_column }}", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"},
-        mapping_id=result_of(mapping_set),
+        mapping_id=mapping_set.output,
         mapping_version="0",
         schedule_params={"startTime": INTERVAL_START_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,
     )
     AEPTriggerFlowRunOperator(
         task_id="run_window",
-        flow_id=result_of(dataflow),
+        flow_id=dataflow.output,
         delta_column="{{ params.delta_column }}",
         window_start=WINDOW_START,
         window_end=WINDOW_END,

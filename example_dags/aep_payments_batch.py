@@ -18,7 +18,6 @@ from _common import (
     WINDOW_END,
     WINDOW_START,
     name_prefix_param,
-    result_of,
     sandbox_param,
     window_params,
 )
@@ -90,7 +89,7 @@ runs. Every setup task is idempotent: later runs reuse what the first one create
         name=f"{PREFIX} PayPal source connection",
         description="PayPal source connection",
         connection_spec_id=PAYPAL_CONNECTION_SPEC_ID,
-        base_connection_id=result_of(base_connection),
+        base_connection_id=base_connection.output,
         data_format="tabular",
         table_name="{{ params.table_name }}",
         columns=PAYPAL_COLUMNS,
@@ -107,7 +106,7 @@ runs. Every setup task is idempotent: later runs reuse what the first one create
     dataset = AEPCreateDatasetOperator(
         task_id="create_target_dataset",
         name=f"{PREFIX} target dataset",
-        schema_id=result_of(schema),
+        schema_id=schema.output,
         sandbox=SANDBOX,
     )
     target_connection = AEPCreateTargetConnectionOperator(
@@ -115,13 +114,13 @@ runs. Every setup task is idempotent: later runs reuse what the first one create
         name=f"{PREFIX} target connection",
         description="Target connection for payments",
         connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
-        dataset_id=result_of(dataset),
-        schema_id=result_of(schema),
+        dataset_id=dataset.output,
+        schema_id=schema.output,
         sandbox=SANDBOX,
     )
     mapping_set = AEPCreateMappingSetOperator(
         task_id="create_mapping_set",
-        schema_id=result_of(schema),
+        schema_id=schema.output,
         mappings=PAYPAL_MAPPINGS,
         sandbox=SANDBOX,
     )
@@ -130,17 +129,17 @@ runs. Every setup task is idempotent: later runs reuse what the first one create
         task_id="create_dataflow",
         name=f"{PREFIX} dataflow",
         description="Inbound payments to Platform, one run per Airflow data interval",
-        flow_spec_id=result_of(flow_spec),
-        source_connection_ids=result_of(source_connection),
-        target_connection_ids=result_of(target_connection),
+        flow_spec_id=flow_spec.output,
+        source_connection_ids=source_connection.output,
+        target_connection_ids=target_connection.output,
         delta_column={"name": "{{ params.delta_column }}", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"},
-        mapping_id=result_of(mapping_set),
+        mapping_id=mapping_set.output,
         schedule_params={"startTime": INTERVAL_START_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,
     )
     flow_run = AEPTriggerFlowRunOperator(
         task_id="run_window",
-        flow_id=result_of(dataflow),
+        flow_id=dataflow.output,
         delta_column="{{ params.delta_column }}",
         window_start=WINDOW_START,
         window_end=WINDOW_END,
@@ -149,7 +148,7 @@ runs. Every setup task is idempotent: later runs reuse what the first one create
     )
     AEPFlowRunSensor(
         task_id="wait_for_run",
-        flow_run_id=result_of(flow_run),
+        flow_run_id=flow_run.output,
         poke_interval=2,
         timeout=3600,
         sandbox=SANDBOX,

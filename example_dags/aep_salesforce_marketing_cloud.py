@@ -11,7 +11,6 @@ from _common import (
     SFMC_CONNECTION_SPEC_ID,
     START_DATE,
     name_prefix_param,
-    result_of,
     sandbox_param,
 )
 from airflow.sdk import DAG, Param, task
@@ -128,20 +127,20 @@ schema and dataset, target connection, mapping, the `CRMToAEP` flow spec and a d
     dataset = AEPCreateDatasetOperator(
         task_id="create_target_dataset",
         name=f"{PREFIX} contacts dataset",
-        schema_id=result_of(schema),
+        schema_id=schema.output,
         sandbox=SANDBOX,
     )
     target_connection = AEPCreateTargetConnectionOperator(
         task_id="create_target_connection",
         name=f"{PREFIX} contacts target connection",
         connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
-        dataset_id=result_of(dataset),
-        schema_id=result_of(schema),
+        dataset_id=dataset.output,
+        schema_id=schema.output,
         sandbox=SANDBOX,
     )
     mapping_set = AEPCreateMappingSetOperator(
         task_id="create_mapping_set",
-        schema_id=result_of(schema),
+        schema_id=schema.output,
         mappings=[
             {"sourceAttribute": "SubscriberKey", "destinationXdmPath": "_id", "identity": False},
             {
@@ -158,10 +157,10 @@ schema and dataset, target connection, mapping, the `CRMToAEP` flow spec and a d
         task_id="create_dataflow",
         name=f"{PREFIX} {{{{ params.platform }}}} dataflow",
         description="Salesforce Marketing Cloud contacts into Platform",
-        flow_spec_id=result_of(flow_spec),
-        source_connection_ids=result_of(source_connection),
-        target_connection_ids=result_of(target_connection),
-        mapping_id=result_of(mapping_set),
+        flow_spec_id=flow_spec.output,
+        source_connection_ids=source_connection.output,
+        target_connection_ids=target_connection.output,
+        mapping_id=mapping_set.output,
         # AEP runs a `once` dataflow at its startTime: tomorrow, leaving a day to check it in the AEP UI.
         schedule_params={"startTime": FIRST_RUN_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,

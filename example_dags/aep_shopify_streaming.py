@@ -18,7 +18,6 @@ from _common import (
     START_DATE,
     count_streaming_records,
     name_prefix_param,
-    result_of,
     sandbox_param,
     wait_for_streaming_records,
 )
@@ -88,7 +87,7 @@ Re-runs reuse every resource and send one more order.
     dataset = AEPCreateDatasetOperator(
         task_id="create_target_dataset",
         name=f"{PREFIX} target dataset",
-        schema_id=result_of(schema),
+        schema_id=schema.output,
         sandbox=SANDBOX,
     )
     target_connection = AEPCreateTargetConnectionOperator(
@@ -97,13 +96,13 @@ Re-runs reuse every resource and send one more order.
         description="Shopify Streaming Target Connection",
         connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
         data_format="json",
-        dataset_id=result_of(dataset),
-        schema_id=result_of(schema),
+        dataset_id=dataset.output,
+        schema_id=schema.output,
         sandbox=SANDBOX,
     )
     mapping_set = AEPCreateMappingSetOperator(
         task_id="create_mapping_set",
-        schema_id=result_of(schema),
+        schema_id=schema.output,
         mappings=[
             {
                 "sourceAttribute": "firstName",
@@ -119,21 +118,21 @@ Re-runs reuse every resource and send one more order.
         name=f"{PREFIX} streaming dataflow",
         description="Shopify Streaming Dataflow",
         flow_spec_id=SHOPIFY_STREAMING_FLOW_SPEC_ID,
-        source_connection_ids=result_of(source_connection),
-        target_connection_ids=result_of(target_connection),
-        mapping_id=result_of(mapping_set),
+        source_connection_ids=source_connection.output,
+        target_connection_ids=target_connection.output,
+        mapping_id=mapping_set.output,
         sandbox=SANDBOX,
     )
     get_dataflow = AEPGetDataflowOperator(
-        task_id="get_dataflow", dataflow_id=result_of(dataflow), sandbox=SANDBOX
+        task_id="get_dataflow", dataflow_id=dataflow.output, sandbox=SANDBOX
     )
-    records_before = result_of(count_streaming_records(result_of(dataflow), SANDBOX))
+    records_before = count_streaming_records(dataflow.output, SANDBOX)
     send_order = AEPSendStreamingEventsOperator(
         task_id="send_sample_order",
         inlet_url="{{ ti.xcom_pull(task_ids='get_dataflow', key='inlet_url') }}",
-        events=result_of(load_sample_order()),
+        events=load_sample_order(),
     )
     get_dataflow >> records_before >> send_order
     wait_for_streaming_records.override(task_id="wait_until_landed")(
-        result_of(dataflow), records_before, result_of(send_order), SANDBOX
+        dataflow.output, records_before, send_order.output, SANDBOX
     )

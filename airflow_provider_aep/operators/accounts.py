@@ -20,6 +20,8 @@ from airflow_provider_aep.operators.credentials import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_aep.operators.base import IdArg
+
 
 class AEPCreateBaseConnectionOperator(AEPEnsureResourceOperator):
     """Ensure a base connection (a source account): ``POST /connections``; returns its id.
@@ -71,7 +73,7 @@ class AEPCreateBaseConnectionOperator(AEPEnsureResourceOperator):
         name: str,
         source_conn_id: str,
         source: str | None = None,
-        connection_spec_id: str | None = None,
+        connection_spec_id: IdArg | None = None,
         auth_spec_name: str | None = None,
         credential_fields: Mapping[str, str] | None = None,
         auth_params: Mapping[str, Any] | None = None,
@@ -108,7 +110,7 @@ class AEPCreateBaseConnectionOperator(AEPEnsureResourceOperator):
         preset = source_preset(self.source)
         fields = {**preset.credential_fields, **self.credential_fields}
         return SourceAuthPreset(
-            self.connection_spec_id or preset.connection_spec_id,
+            str(self.connection_spec_id or preset.connection_spec_id),
             self.auth_spec_name or preset.spec_name,
             fields,
         )

@@ -29,9 +29,14 @@ from airflow.sdk import BaseOperator
 from airflow_provider_aep.exceptions import AEPConfigError, AEPError
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from typing import TypeAlias
+
+    from airflow.sdk import Context, XComArg
 
     from airflow_provider_aep.hooks.aep import AEPHook
+
+    #: An id argument: a string (templated), or another task's ``.output`` resolved when the task runs.
+    IdArg: TypeAlias = str | XComArg
 
 IfExists = Literal["reuse", "fail", "update"]
 IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "fail", "update")

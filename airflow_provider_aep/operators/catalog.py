@@ -12,6 +12,8 @@ from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_aep.operators.base import IdArg
+
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
 
 
@@ -56,7 +58,7 @@ class AEPCreateDatasetOperator(AEPEnsureResourceOperator):
         self,
         *,
         name: str,
-        schema_id: str,
+        schema_id: IdArg,
         schema_content_type: str = XED_FULL,
         description: str | None = None,
         tags: Mapping[str, Sequence[str]] | None = None,
@@ -103,5 +105,5 @@ class AEPDeleteDatasetOperator(AEPDeleteResourceOperator):
     what = "dataset"
     id_argument = "dataset_id"
 
-    def __init__(self, *, dataset_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, dataset_id: IdArg, **kwargs: Any) -> None:
         super().__init__(resource_id=dataset_id, **kwargs)

@@ -19,6 +19,8 @@ from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_aep.operators.base import IdArg
+
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
 PAGE_SIZE = 100
 
@@ -59,7 +61,7 @@ class AEPCreateMappingSetOperator(AEPEnsureResourceOperator):
     def __init__(
         self,
         *,
-        schema_id: str,
+        schema_id: IdArg,
         mappings: Sequence[Mapping[str, Any]],
         shape: MappingShape = "auto",
         xdm_version: str = "1.0",
@@ -144,5 +146,5 @@ class AEPDeleteMappingSetOperator(AEPDeleteResourceOperator):
     what = "mapping set"
     id_argument = "mapping_set_id"
 
-    def __init__(self, *, mapping_set_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, mapping_set_id: IdArg, **kwargs: Any) -> None:
         super().__init__(resource_id=mapping_set_id, **kwargs)

@@ -17,6 +17,8 @@ from airflow_provider_aep.operators.base import AEPBaseOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_aep.operators.base import IdArg
+
 
 class AEPDeleteResourceOperator(AEPBaseOperator):
     """Delete one AEP resource by id; subclasses say where it lives.
@@ -30,14 +32,14 @@ class AEPDeleteResourceOperator(AEPBaseOperator):
     id_argument: ClassVar[str] = "resource_id"
     template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "resource_id")
 
-    def __init__(self, *, resource_id: str, ignore_missing: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, resource_id: IdArg, ignore_missing: bool = False, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.resource_id = resource_id
         self.ignore_missing = ignore_missing
 
     def resource_path(self) -> str:
         """The path of the resource under its service: ``<collection>/<url-encoded id>``."""
-        return f"{self.collection}/{quote(self.resource_id, safe='')}"
+        return f"{self.collection}/{quote(str(self.resource_id), safe='')}"
 
     def read_headers(self) -> Mapping[str, str] | None:
         """Headers of the existence check (Schema Registry needs an ``Accept``)."""

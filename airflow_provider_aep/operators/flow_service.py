@@ -21,12 +21,14 @@ from airflow_provider_aep.operators.base import (
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_aep.operators.base import IdArg
+
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
 
 
-def _ids(value: str | Sequence[str]) -> list[str]:
-    # ``.output`` of one upstream task renders to a single id; accept it as a one-item list.
-    return [value] if isinstance(value, str) else list(value)
+def _ids(value: Any) -> list[str]:
+    # Rendered by now: one id (``.output`` of one upstream task) or a list of ids.
+    return [value] if isinstance(value, str) else [str(item) for item in value]
 
 
 class AEPCreateSourceConnectionOperator(AEPEnsureResourceOperator):
@@ -81,15 +83,15 @@ class AEPCreateSourceConnectionOperator(AEPEnsureResourceOperator):
         self,
         *,
         name: str,
-        connection_spec_id: str,
+        connection_spec_id: IdArg,
         data_format: str,
-        base_connection_id: str | None = None,
+        base_connection_id: IdArg | None = None,
         provider_id: str | None = None,
         table_name: str | None = None,
         columns: Sequence[Mapping[str, Any]] | None = None,
         path: str | None = None,
         source_params: Mapping[str, Any] | None = None,
-        source_schema_id: str | None = None,
+        source_schema_id: IdArg | None = None,
         source_schema_version: str | None = None,
         description: str | None = None,
         connection_spec_version: str = "1.0",
@@ -178,12 +180,12 @@ class AEPCreateTargetConnectionOperator(AEPEnsureResourceOperator):
         self,
         *,
         name: str,
-        dataset_id: str,
-        schema_id: str,
+        dataset_id: IdArg,
+        schema_id: IdArg,
         schema_version: str | None = XED_FULL,
         data_format: str | None = None,
         description: str | None = None,
-        connection_spec_id: str | None = None,
+        connection_spec_id: IdArg | None = None,
         connection_spec_version: str = "1.0",
         **kwargs: Any,
     ) -> None:
@@ -277,10 +279,10 @@ class AEPCreateDataflowOperator(AEPEnsureResourceOperator):
         self,
         *,
         name: str,
-        flow_spec_id: str,
-        source_connection_ids: str | Sequence[str],
-        target_connection_ids: str | Sequence[str],
-        mapping_id: str | None = None,
+        flow_spec_id: IdArg,
+        source_connection_ids: IdArg | Sequence[IdArg],
+        target_connection_ids: IdArg | Sequence[IdArg],
+        mapping_id: IdArg | None = None,
         mapping_version: int | str = 0,
         delta_column: Mapping[str, Any] | None = None,
         transformations: Sequence[Mapping[str, Any]] | None = None,

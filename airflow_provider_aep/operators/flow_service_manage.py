@@ -26,6 +26,8 @@ from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_aep.operators.base import IdArg
+
 ConnectionType = Literal["base", "source", "target"]
 CONNECTION_COLLECTIONS: Mapping[str, str] = {
     "base": "/connections",
@@ -54,7 +56,7 @@ class AEPGetDataflowOperator(AEPBaseOperator):
     template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "dataflow_id")
     operator_extra_links = (AEPDataflowLink(),)
 
-    def __init__(self, *, dataflow_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, dataflow_id: IdArg, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dataflow_id = dataflow_id
 
@@ -83,7 +85,7 @@ class AEPGetBaseConnectionOperator(AEPBaseOperator):
 
     template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "base_connection_id")
 
-    def __init__(self, *, base_connection_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, base_connection_id: IdArg, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.base_connection_id = base_connection_id
 
@@ -138,7 +140,7 @@ class AEPUpdateDataflowOperator(_AEPPatchOperator):
     template_fields_renderers = {"operations": "json"}
     operator_extra_links = (AEPDataflowLink(),)
 
-    def __init__(self, *, dataflow_id: str, operations: Sequence[Mapping[str, Any]], **kwargs: Any) -> None:
+    def __init__(self, *, dataflow_id: IdArg, operations: Sequence[Mapping[str, Any]], **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dataflow_id = dataflow_id
         self.operations = operations
@@ -179,7 +181,7 @@ class AEPUpdateBaseConnectionOperator(_AEPPatchOperator):
     def __init__(
         self,
         *,
-        base_connection_id: str,
+        base_connection_id: IdArg,
         operations: Sequence[Mapping[str, Any]] = (),
         source_conn_id: str | None = None,
         source: str | None = None,
@@ -229,7 +231,7 @@ class _AEPDataflowActionOperator(AEPBaseOperator):
     template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "dataflow_id")
     operator_extra_links = (AEPDataflowLink(),)
 
-    def __init__(self, *, dataflow_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, dataflow_id: IdArg, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.dataflow_id = dataflow_id
 
@@ -283,7 +285,7 @@ class AEPDeleteDataflowOperator(AEPDeleteResourceOperator):
     what = "dataflow"
     id_argument = "dataflow_id"
 
-    def __init__(self, *, dataflow_id: str, **kwargs: Any) -> None:
+    def __init__(self, *, dataflow_id: IdArg, **kwargs: Any) -> None:
         super().__init__(resource_id=dataflow_id, **kwargs)
 
 
@@ -302,7 +304,7 @@ class AEPDeleteConnectionOperator(AEPDeleteResourceOperator):
     id_argument = "connection_id"
 
     def __init__(
-        self, *, connection_id: str, connection_type: ConnectionType = "base", **kwargs: Any
+        self, *, connection_id: IdArg, connection_type: ConnectionType = "base", **kwargs: Any
     ) -> None:
         super().__init__(resource_id=connection_id, **kwargs)
         if connection_type not in CONNECTION_COLLECTIONS:

@@ -17,6 +17,8 @@ from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_aep.operators.base import IdArg
+
 #: Lists answer ids, titles and versions only; a single resource needs a full XDM media type.
 XED_ID = {"Accept": "application/vnd.adobe.xed-id+json"}
 XED_FULL_ACCEPT = {"Accept": "application/vnd.adobe.xed+json; version=1"}
@@ -84,7 +86,7 @@ class AEPCreateSchemaOperator(_AEPEnsureXdmOperator):
         self,
         *,
         title: str,
-        class_id: str,
+        class_id: IdArg,
         field_group_ids: Sequence[str] = (),
         description: str | None = None,
         extra_fields: Mapping[str, Any] | None = None,
@@ -192,7 +194,7 @@ class AEPDeleteSchemaOperator(AEPDeleteResourceOperator):
     id_argument = "schema_id"
 
     def __init__(
-        self, *, schema_id: str, resource_type: Literal["schemas", "classes"] = "schemas", **kwargs: Any
+        self, *, schema_id: IdArg, resource_type: Literal["schemas", "classes"] = "schemas", **kwargs: Any
     ) -> None:
         super().__init__(resource_id=schema_id, **kwargs)
         if resource_type not in ("schemas", "classes"):

@@ -12,7 +12,7 @@ from airflow_provider_aep.operators.base import AEPBaseOperator
 
 if TYPE_CHECKING:
     import httpx
-    from airflow.sdk import Context
+    from airflow.sdk import Context, XComArg
 
 #: The streaming API asks for back-off with at least three tries on 429 and 503.
 RETRY_STATUSES = frozenset({429, 503})
@@ -46,7 +46,7 @@ class AEPSendStreamingEventsOperator(AEPBaseOperator):
         self,
         *,
         inlet_url: str,
-        events: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+        events: Mapping[str, Any] | Sequence[Mapping[str, Any]] | XComArg,
         authenticated: bool = False,
         sync_validation: bool = False,
         max_attempts: int = 5,
