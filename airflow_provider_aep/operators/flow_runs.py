@@ -202,12 +202,11 @@ class AEPTriggerFlowRunOperator(BaseOperator):
             settle(verdict, self.log)
             return
         self.defer(
-            trigger=AEPFlowRunTrigger(
-                deadline=time.time() + self.timeout,
+            trigger=AEPFlowRunTrigger.for_target(
+                target,
+                timeout=self.timeout,
                 aep_conn_id=self.aep_conn_id,
                 sandbox=self.sandbox,
-                run_ids=list(target.run_ids),
-                flow_id=self.flow_id,
                 poll_interval=self.poll_interval,
             ),
             method_name="execute_complete",

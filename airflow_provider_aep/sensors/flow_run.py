@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -115,14 +114,11 @@ class AEPFlowRunSensor(BaseSensorOperator):
         from airflow_provider_aep.triggers.flow_run import AEPFlowRunTrigger
 
         self.defer(
-            trigger=AEPFlowRunTrigger(
-                deadline=time.time() + self.timeout,
+            trigger=AEPFlowRunTrigger.for_target(
+                target,
+                timeout=self.timeout,
                 aep_conn_id=self.aep_conn_id,
                 sandbox=self.sandbox,
-                run_ids=list(target.run_ids),
-                flow_id=target.flow_id,
-                window_start=target.window[0] if target.window else None,
-                window_end=target.window[1] if target.window else None,
                 poll_interval=self.poke_interval,
             ),
             method_name="execute_complete",

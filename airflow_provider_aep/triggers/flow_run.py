@@ -55,6 +55,28 @@ class AEPFlowRunTrigger(BaseTrigger):
     :param poll_interval: seconds between two looks.
     """
 
+    @classmethod
+    def for_target(
+        cls,
+        target: WaitTarget,
+        *,
+        timeout: float,
+        aep_conn_id: str,
+        sandbox: str | None,
+        poll_interval: float,
+    ) -> AEPFlowRunTrigger:
+        """The trigger that waits for ``target``, giving up ``timeout`` seconds from now."""
+        return cls(
+            deadline=time.time() + timeout,
+            aep_conn_id=aep_conn_id,
+            sandbox=sandbox,
+            run_ids=list(target.run_ids),
+            flow_id=target.flow_id,
+            window_start=target.window[0] if target.window else None,
+            window_end=target.window[1] if target.window else None,
+            poll_interval=poll_interval,
+        )
+
     def __init__(
         self,
         *,
