@@ -1,14 +1,24 @@
-"""What the example DAGs share: AEP's fixed ids from the tutorials, common params, a streaming wait.
+"""What the example DAGs share: AEP's fixed ids from the tutorials, common params, the steps they repeat.
 
 Nothing here does any work at import time: the scheduler imports DAG files constantly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
-from airflow.sdk import Param, task
+from airflow.sdk import Param, XComArg, task
+
+from airflow_provider_aep.operators import (
+    AEPCreateDatasetOperator,
+    AEPCreateMappingSetOperator,
+    AEPCreateSchemaOperator,
+    AEPCreateTargetConnectionOperator,
+)
+from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
+from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
 
 #: Fixed ids the tutorials give (seeds 000-004; ``AEP_API_NOTES.md`` section 3).
 DATA_LAKE_CONNECTION_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
@@ -26,6 +36,8 @@ XED_NOTEXT = "application/vnd.adobe.xed-full-notext+json; version=1"
 START_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
 DEFAULT_ARGS: dict[str, Any] = {"owner": "aep", "retries": 0}
 
+#: Every resource a DAG ensures is named from its ``name_prefix`` param (re-runs reuse them).
+PREFIX = "{{ params.name_prefix }}"
 #: ``sandbox=`` of every AEP task: the param, or the ``aep_default`` connection's sandbox when empty.
 SANDBOX = "{{ params.sandbox or '' }}"
 #: A flow run window: the ``window_start``/``window_end`` params, else the DAG run's data interval.
@@ -94,6 +106,20 @@ def name_prefix_param(default: str) -> Param:
     )
 
 
+def paypal_table_param() -> Param:
+    """The ``table_name`` param of the PayPal DAGs: the table to read (``PayPal.Catalog_Products``)."""
+    return Param(
+        PAYPAL_TABLE, type="string", title="Source table", description="PayPal table the dataflow reads."
+    )
+
+
+def delta_column_param(
+    description: str = "Source column that dates each row: a flow run ingests the rows of its window.",
+) -> Param:
+    """The ``delta_column`` param: the source column a flow run's window filters on (``Update_Time``)."""
+    return Param("Update_Time", type="string", title="Delta column", description=description)
+
+
 def window_params() -> dict[str, Param]:
     """``window_start``/``window_end``: override the flow run's data window (default: the data interval)."""
     return {
@@ -140,3 +166,106 @@ def count_streaming_records(flow_id: Any, sandbox: Any = None) -> int:
 def wait_for_streaming_records(flow_id: Any, records_before: Any, sent: Any, sandbox: Any = None) -> bool:
     """Wait until the events this DAG run sent have landed: the flow's record count grew by ``sent``."""
     return streaming_records(flow_id, sandbox) >= int(records_before) + int(sent)
+
+
+def _given(**kwargs: Any) -> dict[str, Any]:
+    """The keyword arguments that are not ``None``: the others keep the operator's own default."""
+    return {name: value for name, value in kwargs.items() if value is not None}
+
+
+class XdmDestination(NamedTuple):
+    """The tasks :func:`xdm_destination` creates; each one's ``.output`` is the resource's id."""
+
+    schema: AEPCreateSchemaOperator
+    dataset: AEPCreateDatasetOperator
+    target_connection: AEPCreateTargetConnectionOperator
+    mapping_set: AEPCreateMappingSetOperator
+
+
+def xdm_destination(
+    *,
+    schema_title: str,
+    dataset_name: str,
+    target_connection_name: str,
+    mappings: Sequence[Mapping[str, Any]],
+    schema_description: str | None = None,
+    field_group_ids: Sequence[str] | None = None,
+    target_connection_description: str | None = None,
+    data_format: str | None = None,
+) -> XdmDestination:
+    """The tutorials' destination steps, called inside a ``with DAG(...)`` block.
+
+    One task each, in this order: the target XDM schema (profile class and ``field_group_ids``,
+    ``create_target_schema``), its dataset (``create_target_dataset``), the data lake target connection
+    to that dataset (``create_target_connection``) and the mapping set into the schema
+    (``create_mapping_set``). Arguments left ``None`` are not passed: the operator's default applies.
+    """
+    schema = AEPCreateSchemaOperator(
+        task_id="create_target_schema",
+        title=schema_title,
+        class_id=PROFILE_CLASS,
+        sandbox=SANDBOX,
+        **_given(description=schema_description, field_group_ids=field_group_ids),
+    )
+    dataset = AEPCreateDatasetOperator(
+        task_id="create_target_dataset",
+        name=dataset_name,
+        schema_id=schema.output,
+        sandbox=SANDBOX,
+    )
+    target_connection = AEPCreateTargetConnectionOperator(
+        task_id="create_target_connection",
+        name=target_connection_name,
+        connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
+        dataset_id=dataset.output,
+        schema_id=schema.output,
+        sandbox=SANDBOX,
+        **_given(description=target_connection_description, data_format=data_format),
+    )
+    mapping_set = AEPCreateMappingSetOperator(
+        task_id="create_mapping_set",
+        schema_id=schema.output,
+        mappings=mappings,
+        sandbox=SANDBOX,
+    )
+    return XdmDestination(schema, dataset, target_connection, mapping_set)
+
+
+class FlowRunAndWait(NamedTuple):
+    """The tasks :func:`run_and_wait` creates."""
+
+    run: AEPTriggerFlowRunOperator
+    wait: AEPFlowRunSensor
+
+
+def run_and_wait(
+    *,
+    flow_id: XComArg,
+    run_task_id: str,
+    wait_task_id: str,
+    window_start: str,
+    window_end: str,
+) -> FlowRunAndWait:
+    """An on-demand flow run over a window, and a sensor that waits for it, inside a ``with DAG(...)``.
+
+    The run (``run_task_id``) only starts the flow run (``wait_for_completion=False``) over the window,
+    on the ``params.delta_column`` column; the sensor (``wait_task_id``) pokes it every 2 seconds for up
+    to an hour and fails on any outcome but success.
+    """
+    run = AEPTriggerFlowRunOperator(
+        task_id=run_task_id,
+        flow_id=flow_id,
+        delta_column="{{ params.delta_column }}",
+        window_start=window_start,
+        window_end=window_end,
+        wait_for_completion=False,
+        sandbox=SANDBOX,
+    )
+    wait = AEPFlowRunSensor(
+        task_id=wait_task_id,
+        flow_run_id=run.output,
+        poke_interval=2,
+        timeout=3600,
+        sandbox=SANDBOX,
+    )
+    return FlowRunAndWait(run, wait)

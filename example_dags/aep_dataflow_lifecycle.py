@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from _common import (
-    DATA_LAKE_CONNECTION_SPEC_ID,
     DEFAULT_ARGS,
     LAST_DAY_END,
     LAST_DAY_START,
@@ -11,23 +10,23 @@ from _common import (
     PAYPAL_CONNECTION_SPEC_ID,
     PAYPAL_MAPPINGS,
     PAYPAL_TABLE,
-    PROFILE_CLASS,
+    PREFIX,
     SANDBOX,
     START_DATE,
+    delta_column_param,
     name_prefix_param,
+    run_and_wait,
     sandbox_param,
     window_params,
+    xdm_destination,
 )
 from airflow.sdk import DAG, Param
 
 from airflow_provider_aep.operators import (
     AEPCreateBaseConnectionOperator,
     AEPCreateDataflowOperator,
-    AEPCreateDatasetOperator,
     AEPCreateMappingSetOperator,
-    AEPCreateSchemaOperator,
     AEPCreateSourceConnectionOperator,
-    AEPCreateTargetConnectionOperator,
     AEPDeleteConnectionOperator,
     AEPDeleteDataflowOperator,
     AEPGetBaseConnectionOperator,
@@ -36,10 +35,7 @@ from airflow_provider_aep.operators import (
     AEPUpdateBaseConnectionOperator,
     AEPUpdateDataflowOperator,
 )
-from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
-from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
 
-PREFIX = "{{ params.name_prefix }}"
 #: The updated mapping adds the product's creation time.
 UPDATED_MAPPINGS = [
     *PAYPAL_MAPPINGS,
@@ -62,12 +58,7 @@ with DAG(
     params={
         "name_prefix": name_prefix_param("Airflow lifecycle"),
         "sandbox": sandbox_param(),
-        "delta_column": Param(
-            "Update_Time",
-            type="string",
-            title="Delta column",
-            description="Source column that dates each row, used by the monitored run.",
-        ),
+        "delta_column": delta_column_param("Source column that dates each row, used by the monitored run."),
         "update_frequency": Param(
             "hour",
             enum=["minute", "hour", "day", "week"],
@@ -107,32 +98,15 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
         columns=PAYPAL_COLUMNS,
         sandbox=SANDBOX,
     )
-    schema = AEPCreateSchemaOperator(
-        task_id="create_target_schema",
-        title=f"{PREFIX} target schema",
-        class_id=PROFILE_CLASS,
-        sandbox=SANDBOX,
-    )
-    dataset = AEPCreateDatasetOperator(
-        task_id="create_target_dataset",
-        name=f"{PREFIX} target dataset",
-        schema_id=schema.output,
-        sandbox=SANDBOX,
-    )
-    target_connection = AEPCreateTargetConnectionOperator(
-        task_id="create_target_connection",
-        name=f"{PREFIX} target connection",
-        connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
-        dataset_id=dataset.output,
-        schema_id=schema.output,
-        sandbox=SANDBOX,
-    )
-    mapping_set = AEPCreateMappingSetOperator(
-        task_id="create_mapping_set", schema_id=schema.output, mappings=PAYPAL_MAPPINGS, sandbox=SANDBOX
+    destination = xdm_destination(
+        schema_title=f"{PREFIX} target schema",
+        dataset_name=f"{PREFIX} target dataset",
+        target_connection_name=f"{PREFIX} target connection",
+        mappings=PAYPAL_MAPPINGS,
     )
     updated_mapping_set = AEPCreateMappingSetOperator(
         task_id="create_updated_mapping_set",
-        schema_id=schema.output,
+        schema_id=destination.schema.output,
         mappings=UPDATED_MAPPINGS,
         sandbox=SANDBOX,
     )
@@ -142,26 +116,21 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
         name=f"{PREFIX} dataflow",
         flow_spec_id=flow_spec.output,
         source_connection_ids=source_connection.output,
-        target_connection_ids=target_connection.output,
+        target_connection_ids=destination.target_connection.output,
         delta_column={"name": "{{ params.delta_column }}"},
-        mapping_id=mapping_set.output,
+        mapping_id=destination.mapping_set.output,
         schedule_params={"startTime": "{{ dag_run.run_after.timestamp() | int }}", "frequency": "once"},
         sandbox=SANDBOX,
     )
 
     # Monitor: one run over the window, watched until it ends (fails closed on any non-success).
-    flow_run = AEPTriggerFlowRunOperator(
-        task_id="start_run",
+    monitor = run_and_wait(
         flow_id=dataflow.output,
-        delta_column="{{ params.delta_column }}",
+        run_task_id="start_run",
+        wait_task_id="monitor_run",
         window_start=LAST_DAY_START,
         window_end=LAST_DAY_END,
-        wait_for_completion=False,
-        sandbox=SANDBOX,
-    )
-    monitor = AEPFlowRunSensor(
-        task_id="monitor_run", flow_run_id=flow_run.output, poke_interval=2, timeout=3600, sandbox=SANDBOX
-    )
+    ).wait
 
     # Update the dataflow: name, schedule and mapping set (JSON Patch with If-Match).
     update_dataflow = AEPUpdateDataflowOperator(

@@ -3,40 +3,34 @@
 from __future__ import annotations
 
 from _common import (
-    DATA_LAKE_CONNECTION_SPEC_ID,
     DEFAULT_ARGS,
     INTERVAL_START_EPOCH,
     PAYPAL_COLUMNS,
     PAYPAL_CONNECTION_SPEC_ID,
     PAYPAL_MAPPINGS,
-    PAYPAL_TABLE,
     PERSON_DETAILS_FIELD_GROUP,
     PERSONAL_DETAILS_FIELD_GROUP,
-    PROFILE_CLASS,
+    PREFIX,
     SANDBOX,
     START_DATE,
     WINDOW_END,
     WINDOW_START,
+    delta_column_param,
     name_prefix_param,
+    paypal_table_param,
+    run_and_wait,
     sandbox_param,
     window_params,
+    xdm_destination,
 )
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param
+from airflow.sdk import DAG, CronDataIntervalTimetable
 
 from airflow_provider_aep.operators import (
     AEPCreateBaseConnectionOperator,
     AEPCreateDataflowOperator,
-    AEPCreateDatasetOperator,
-    AEPCreateMappingSetOperator,
-    AEPCreateSchemaOperator,
     AEPCreateSourceConnectionOperator,
-    AEPCreateTargetConnectionOperator,
     AEPGetFlowSpecOperator,
 )
-from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
-from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
-
-PREFIX = "{{ params.name_prefix }}"
 
 with DAG(
     dag_id="aep_payments_batch",
@@ -50,15 +44,8 @@ with DAG(
     params={
         "name_prefix": name_prefix_param("Airflow payments"),
         "sandbox": sandbox_param(),
-        "table_name": Param(
-            PAYPAL_TABLE, type="string", title="Source table", description="PayPal table the dataflow reads."
-        ),
-        "delta_column": Param(
-            "Update_Time",
-            type="string",
-            title="Delta column",
-            description="Source column that dates each row: a flow run ingests the rows of its window.",
-        ),
+        "table_name": paypal_table_param(),
+        "delta_column": delta_column_param(),
         **window_params(),
     },
     doc_md="""
@@ -95,34 +82,14 @@ runs. Every setup task is idempotent: later runs reuse what the first one create
         columns=PAYPAL_COLUMNS,
         sandbox=SANDBOX,
     )
-    schema = AEPCreateSchemaOperator(
-        task_id="create_target_schema",
-        title=f"{PREFIX} target schema",
-        description="Target schema for payments",
-        class_id=PROFILE_CLASS,
+    destination = xdm_destination(
+        schema_title=f"{PREFIX} target schema",
+        schema_description="Target schema for payments",
         field_group_ids=[PERSON_DETAILS_FIELD_GROUP, PERSONAL_DETAILS_FIELD_GROUP],
-        sandbox=SANDBOX,
-    )
-    dataset = AEPCreateDatasetOperator(
-        task_id="create_target_dataset",
-        name=f"{PREFIX} target dataset",
-        schema_id=schema.output,
-        sandbox=SANDBOX,
-    )
-    target_connection = AEPCreateTargetConnectionOperator(
-        task_id="create_target_connection",
-        name=f"{PREFIX} target connection",
-        description="Target connection for payments",
-        connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
-        dataset_id=dataset.output,
-        schema_id=schema.output,
-        sandbox=SANDBOX,
-    )
-    mapping_set = AEPCreateMappingSetOperator(
-        task_id="create_mapping_set",
-        schema_id=schema.output,
+        dataset_name=f"{PREFIX} target dataset",
+        target_connection_name=f"{PREFIX} target connection",
+        target_connection_description="Target connection for payments",
         mappings=PAYPAL_MAPPINGS,
-        sandbox=SANDBOX,
     )
     flow_spec = AEPGetFlowSpecOperator(task_id="get_flow_spec", name="CRMToAEP", sandbox=SANDBOX)
     dataflow = AEPCreateDataflowOperator(
@@ -131,25 +98,17 @@ runs. Every setup task is idempotent: later runs reuse what the first one create
         description="Inbound payments to Platform, one run per Airflow data interval",
         flow_spec_id=flow_spec.output,
         source_connection_ids=source_connection.output,
-        target_connection_ids=target_connection.output,
+        target_connection_ids=destination.target_connection.output,
         delta_column={"name": "{{ params.delta_column }}", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"},
-        mapping_id=mapping_set.output,
+        mapping_id=destination.mapping_set.output,
         schedule_params={"startTime": INTERVAL_START_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,
     )
-    flow_run = AEPTriggerFlowRunOperator(
-        task_id="run_window",
+    # This DAG run's window: one on-demand flow run, then a sensor until it has ended.
+    run_and_wait(
         flow_id=dataflow.output,
-        delta_column="{{ params.delta_column }}",
+        run_task_id="run_window",
+        wait_task_id="wait_for_run",
         window_start=WINDOW_START,
         window_end=WINDOW_END,
-        wait_for_completion=False,
-        sandbox=SANDBOX,
-    )
-    AEPFlowRunSensor(
-        task_id="wait_for_run",
-        flow_run_id=flow_run.output,
-        poke_interval=2,
-        timeout=3600,
-        sandbox=SANDBOX,
     )

@@ -3,30 +3,25 @@
 from __future__ import annotations
 
 from _common import (
-    DATA_LAKE_CONNECTION_SPEC_ID,
     DEFAULT_ARGS,
     PERSON_DETAILS_FIELD_GROUP,
-    PROFILE_CLASS,
+    PREFIX,
     SANDBOX,
     SFMC_CONNECTION_SPEC_ID,
     START_DATE,
     name_prefix_param,
     sandbox_param,
+    xdm_destination,
 )
 from airflow.sdk import DAG, Param, task
 
 from airflow_provider_aep.operators import (
     AEPCreateBaseConnectionOperator,
     AEPCreateDataflowOperator,
-    AEPCreateDatasetOperator,
-    AEPCreateMappingSetOperator,
-    AEPCreateSchemaOperator,
     AEPCreateSourceConnectionOperator,
-    AEPCreateTargetConnectionOperator,
     AEPGetFlowSpecOperator,
 )
 
-PREFIX = "{{ params.name_prefix }}"
 PLATFORMS = ("azure", "aws")
 FIRST_RUN_EPOCH = "{{ (dag_run.run_after + macros.timedelta(days=1)).timestamp() | int }}"
 #: The two authentications of the tutorial: Azure (client id/secret + host), AWS (OAuth2 + subdomain).
@@ -117,30 +112,11 @@ schema and dataset, target connection, mapping, the `CRMToAEP` flow spec and a d
         trigger_rule="none_failed_min_one_success",
     )
     base_connections >> source_connection
-    schema = AEPCreateSchemaOperator(
-        task_id="create_target_schema",
-        title=f"{PREFIX} contacts schema",
-        class_id=PROFILE_CLASS,
+    destination = xdm_destination(
+        schema_title=f"{PREFIX} contacts schema",
         field_group_ids=[PERSON_DETAILS_FIELD_GROUP],
-        sandbox=SANDBOX,
-    )
-    dataset = AEPCreateDatasetOperator(
-        task_id="create_target_dataset",
-        name=f"{PREFIX} contacts dataset",
-        schema_id=schema.output,
-        sandbox=SANDBOX,
-    )
-    target_connection = AEPCreateTargetConnectionOperator(
-        task_id="create_target_connection",
-        name=f"{PREFIX} contacts target connection",
-        connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
-        dataset_id=dataset.output,
-        schema_id=schema.output,
-        sandbox=SANDBOX,
-    )
-    mapping_set = AEPCreateMappingSetOperator(
-        task_id="create_mapping_set",
-        schema_id=schema.output,
+        dataset_name=f"{PREFIX} contacts dataset",
+        target_connection_name=f"{PREFIX} contacts target connection",
         mappings=[
             {"sourceAttribute": "SubscriberKey", "destinationXdmPath": "_id", "identity": False},
             {
@@ -150,7 +126,6 @@ schema and dataset, target connection, mapping, the `CRMToAEP` flow spec and a d
             },
             {"sourceAttribute": "LastName", "destinationXdmPath": "person.name.lastName", "identity": False},
         ],
-        sandbox=SANDBOX,
     )
     flow_spec = AEPGetFlowSpecOperator(task_id="get_flow_spec", name="CRMToAEP", sandbox=SANDBOX)
     AEPCreateDataflowOperator(
@@ -159,8 +134,8 @@ schema and dataset, target connection, mapping, the `CRMToAEP` flow spec and a d
         description="Salesforce Marketing Cloud contacts into Platform",
         flow_spec_id=flow_spec.output,
         source_connection_ids=source_connection.output,
-        target_connection_ids=target_connection.output,
-        mapping_id=mapping_set.output,
+        target_connection_ids=destination.target_connection.output,
+        mapping_id=destination.mapping_set.output,
         # AEP runs a `once` dataflow at its startTime: tomorrow, leaving a day to check it in the AEP UI.
         schedule_params={"startTime": FIRST_RUN_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,

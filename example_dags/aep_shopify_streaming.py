@@ -7,10 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from _common import (
-    DATA_LAKE_CONNECTION_SPEC_ID,
     DEFAULT_ARGS,
     PERSON_DETAILS_FIELD_GROUP,
-    PROFILE_CLASS,
+    PREFIX,
     SANDBOX,
     SHOPIFY_PROVIDER_ID,
     SHOPIFY_STREAMING_CONNECTION_SPEC_ID,
@@ -20,21 +19,17 @@ from _common import (
     name_prefix_param,
     sandbox_param,
     wait_for_streaming_records,
+    xdm_destination,
 )
 from airflow.sdk import DAG, task
 
 from airflow_provider_aep.operators import (
     AEPCreateDataflowOperator,
-    AEPCreateDatasetOperator,
-    AEPCreateMappingSetOperator,
-    AEPCreateSchemaOperator,
     AEPCreateSourceConnectionOperator,
-    AEPCreateTargetConnectionOperator,
     AEPGetDataflowOperator,
     AEPSendStreamingEventsOperator,
 )
 
-PREFIX = "{{ params.name_prefix }}"
 SAMPLE_ORDER = Path(__file__).parent / "data" / "shopify_order.json"
 
 
@@ -76,33 +71,14 @@ Re-runs reuse every resource and send one more order.
         data_format="json",
         sandbox=SANDBOX,
     )
-    schema = AEPCreateSchemaOperator(
-        task_id="create_target_schema",
-        title=f"{PREFIX} target schema",
-        description="Shopify customers and orders",
-        class_id=PROFILE_CLASS,
+    destination = xdm_destination(
+        schema_title=f"{PREFIX} target schema",
+        schema_description="Shopify customers and orders",
         field_group_ids=[PERSON_DETAILS_FIELD_GROUP],
-        sandbox=SANDBOX,
-    )
-    dataset = AEPCreateDatasetOperator(
-        task_id="create_target_dataset",
-        name=f"{PREFIX} target dataset",
-        schema_id=schema.output,
-        sandbox=SANDBOX,
-    )
-    target_connection = AEPCreateTargetConnectionOperator(
-        task_id="create_target_connection",
-        name=f"{PREFIX} streaming target connection",
-        description="Shopify Streaming Target Connection",
-        connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
+        dataset_name=f"{PREFIX} target dataset",
+        target_connection_name=f"{PREFIX} streaming target connection",
+        target_connection_description="Shopify Streaming Target Connection",
         data_format="json",
-        dataset_id=dataset.output,
-        schema_id=schema.output,
-        sandbox=SANDBOX,
-    )
-    mapping_set = AEPCreateMappingSetOperator(
-        task_id="create_mapping_set",
-        schema_id=schema.output,
         mappings=[
             {
                 "sourceAttribute": "firstName",
@@ -111,7 +87,6 @@ Re-runs reuse every resource and send one more order.
             },
             {"sourceAttribute": "lastName", "destinationXdmPath": "person.name.lastName", "identity": False},
         ],
-        sandbox=SANDBOX,
     )
     dataflow = AEPCreateDataflowOperator(
         task_id="create_dataflow",
@@ -119,8 +94,8 @@ Re-runs reuse every resource and send one more order.
         description="Shopify Streaming Dataflow",
         flow_spec_id=SHOPIFY_STREAMING_FLOW_SPEC_ID,
         source_connection_ids=source_connection.output,
-        target_connection_ids=target_connection.output,
-        mapping_id=mapping_set.output,
+        target_connection_ids=destination.target_connection.output,
+        mapping_id=destination.mapping_set.output,
         sandbox=SANDBOX,
     )
     get_dataflow = AEPGetDataflowOperator(
