@@ -163,6 +163,17 @@ class AEPSettings:
             retry=RetryPolicy(**retry_args),  # type: ignore[arg-type]
         )
 
+    def overridden(self, sandbox: str | None = None, retry: RetryPolicy | None = None) -> AEPSettings:
+        """These settings with a hook's own sandbox and retry policy, where it has them."""
+        from dataclasses import replace
+
+        overrides: dict[str, Any] = {}
+        if sandbox:
+            overrides["sandbox"] = sandbox.lower()
+        if retry:
+            overrides["retry"] = retry
+        return replace(self, **overrides) if overrides else self
+
     @property
     def token_key(self) -> str:
         """The token cache key: one token per IMS, client, secret and scopes (the secret hashed)."""

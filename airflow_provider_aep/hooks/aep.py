@@ -78,18 +78,11 @@ class AEPHook(BaseHook):
     @cached_property
     def settings(self) -> AEPSettings:
         """The connection's settings, with this hook's sandbox and retry overrides."""
-        from dataclasses import replace
-
         from airflow.sdk.log import mask_secret
 
         settings = AEPSettings.from_connection(self.get_connection(self.aep_conn_id))
         mask_secret(settings.client_secret)
-        overrides: dict[str, Any] = {}
-        if self._sandbox:
-            overrides["sandbox"] = self._sandbox.lower()
-        if self._retry:
-            overrides["retry"] = self._retry
-        return replace(settings, **overrides) if overrides else settings
+        return settings.overridden(self._sandbox, self._retry)
 
     @property
     def client(self) -> httpx.Client:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_aep.hooks._core import (
@@ -89,13 +88,7 @@ class AEPAsyncHook:
             await amask_secret(settings.client_secret)
             cached = (time.monotonic(), settings)
             _settings_cache[self.aep_conn_id] = cached
-        settings = cached[1]
-        overrides: dict[str, Any] = {}
-        if self._sandbox:
-            overrides["sandbox"] = self._sandbox.lower()
-        if self._retry:
-            overrides["retry"] = self._retry
-        return replace(settings, **overrides) if overrides else settings
+        return cached[1].overridden(self._sandbox, self._retry)
 
     async def access_token(self, settings: AEPSettings | None = None) -> str:
         """A valid IMS token; concurrent callers on the same credential share one request."""
