@@ -193,24 +193,20 @@ class AEPTriggerFlowRunOperator(BaseOperator):
             time.sleep(max(0.0, min(self.poll_interval, deadline - time.monotonic())))
 
     def _defer_unless_done(self, hook: AEPHook, target: WaitTarget) -> None:
-        from airflow_provider_aep.sensors.flow_run import DEFERRAL_BACKSTOP_SECONDS
         from airflow_provider_aep.sensors.waiting import fetch_reports, settle
-        from airflow_provider_aep.triggers.flow_run import AEPFlowRunTrigger
+        from airflow_provider_aep.triggers.flow_run import defer_wait
 
         verdict = target.verdict(fetch_reports(hook, target), self.allow_partial_success)
         if verdict.finished:  # e.g. a reused run that already ended: no need for the triggerer
             settle(verdict, self.log)
             return
-        self.defer(
-            trigger=AEPFlowRunTrigger.for_target(
-                target,
-                timeout=self.timeout,
-                aep_conn_id=self.aep_conn_id,
-                sandbox=self.sandbox,
-                poll_interval=self.poll_interval,
-            ),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout + DEFERRAL_BACKSTOP_SECONDS),
+        defer_wait(
+            self,
+            target,
+            timeout=self.timeout,
+            aep_conn_id=self.aep_conn_id,
+            sandbox=self.sandbox,
+            poll_interval=self.poll_interval,
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:

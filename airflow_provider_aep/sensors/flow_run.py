@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
@@ -18,10 +17,6 @@ if TYPE_CHECKING:
 
 # The waiting logic (``sensors.waiting``, ``flow_runs``) is imported inside the methods: DAG files
 # import this module at every parse, and only a running task needs it.
-
-#: Airflow's own deferral timeout is only a backstop (a trigger that never ran): the deadline that
-#: fails or skips the task properly lives in the trigger, so the backstop comes this much later.
-DEFERRAL_BACKSTOP_SECONDS = 600.0
 
 
 class AEPFlowRunSensor(BaseSensorOperator):
@@ -111,18 +106,15 @@ class AEPFlowRunSensor(BaseSensorOperator):
         if verdict.finished:  # no need to occupy the triggerer
             return self._conclude(context, target, verdict)
         push_run_ids(context, target, verdict.reports)
-        from airflow_provider_aep.triggers.flow_run import AEPFlowRunTrigger
+        from airflow_provider_aep.triggers.flow_run import defer_wait
 
-        self.defer(
-            trigger=AEPFlowRunTrigger.for_target(
-                target,
-                timeout=self.timeout,
-                aep_conn_id=self.aep_conn_id,
-                sandbox=self.sandbox,
-                poll_interval=self.poke_interval,
-            ),
-            method_name="execute_complete",
-            timeout=timedelta(seconds=self.timeout + DEFERRAL_BACKSTOP_SECONDS),
+        defer_wait(
+            self,
+            target,
+            timeout=self.timeout,
+            aep_conn_id=self.aep_conn_id,
+            sandbox=self.sandbox,
+            poll_interval=self.poke_interval,
         )
 
     def poke(self, context: Context) -> bool | PokeReturnValue:

@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from typing import Any
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from airflow.sdk import BaseOperator
 
 from airflow_provider_aep.exceptions import (
     AEPError,
@@ -27,6 +31,10 @@ from airflow_provider_aep.sensors.waiting import WaitTarget
 TRANSIENT_ERRORS = (AEPServerError, AEPRateLimitError, AEPTransportError)
 
 CLASS_PATH = "airflow_provider_aep.triggers.flow_run.AEPFlowRunTrigger"
+
+#: Airflow's own deferral timeout is only a backstop (a trigger that never ran): the deadline that
+#: fails or skips the task properly lives in the trigger, so the backstop comes this much later.
+DEFERRAL_BACKSTOP_SECONDS = 600.0
 
 
 class AEPFlowRunTrigger(BaseTrigger):
@@ -54,28 +62,6 @@ class AEPFlowRunTrigger(BaseTrigger):
     :param window_end: window end, epoch seconds.
     :param poll_interval: seconds between two looks.
     """
-
-    @classmethod
-    def for_target(
-        cls,
-        target: WaitTarget,
-        *,
-        timeout: float,
-        aep_conn_id: str,
-        sandbox: str | None,
-        poll_interval: float,
-    ) -> AEPFlowRunTrigger:
-        """The trigger that waits for ``target``, giving up ``timeout`` seconds from now."""
-        return cls(
-            deadline=time.time() + timeout,
-            aep_conn_id=aep_conn_id,
-            sandbox=sandbox,
-            run_ids=list(target.run_ids),
-            flow_id=target.flow_id,
-            window_start=target.window[0] if target.window else None,
-            window_end=target.window[1] if target.window else None,
-            poll_interval=poll_interval,
-        )
 
     def __init__(
         self,
@@ -182,3 +168,34 @@ async def _all_items(hook: Any, query: list[tuple[str, str]]) -> list[dict[str, 
             break
         path, params = page.next_path, page.next_params
     return items
+
+
+def defer_wait(
+    task: BaseOperator,
+    target: WaitTarget,
+    *,
+    timeout: float,
+    aep_conn_id: str,
+    sandbox: str | None,
+    poll_interval: float,
+) -> NoReturn:
+    """Defer ``task`` to an :class:`AEPFlowRunTrigger` waiting for ``target``; resume in ``execute_complete``.
+
+    The trigger gives up ``timeout`` seconds from now; Airflow's own deferral timeout is only the
+    backstop, :data:`DEFERRAL_BACKSTOP_SECONDS` later.
+    """
+    trigger = AEPFlowRunTrigger(
+        deadline=time.time() + timeout,
+        aep_conn_id=aep_conn_id,
+        sandbox=sandbox,
+        run_ids=list(target.run_ids),
+        flow_id=target.flow_id,
+        window_start=target.window[0] if target.window else None,
+        window_end=target.window[1] if target.window else None,
+        poll_interval=poll_interval,
+    )
+    task.defer(
+        trigger=trigger,
+        method_name="execute_complete",
+        timeout=timedelta(seconds=timeout + DEFERRAL_BACKSTOP_SECONDS),
+    )
