@@ -8,13 +8,10 @@ import os
 import shutil
 import signal
 import subprocess
-import time
 from collections.abc import Mapping
 from pathlib import Path
 
-import httpx
-
-from .harness import VENV_BIN, StandaloneAirflow, free_port
+from .harness import VENV_BIN, StandaloneAirflow, free_port, wait_for_api
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
 COMPONENTS = {
@@ -74,20 +71,17 @@ class CeleryAirflow(StandaloneAirflow):
         self.cli.migrate()
         for name, args in COMPONENTS.items():
             self._spawn(name, [str(VENV_BIN / "airflow"), *args])
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            exited = [name for name, process in self._processes.items() if process.poll() is not None]
-            if exited:
-                self.stop()
-                raise RuntimeError(f"{', '.join(exited)} exited early; see {self.log_dir}")
-            try:
-                if self.api.get("/monitor/health").status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(1.0)
-        self.stop()
-        raise RuntimeError(f"the API server did not answer within {timeout:.0f} s; see {self.log_dir}")
+
+        def exited() -> str | None:
+            gone = [name for name, process in self._processes.items() if process.poll() is not None]
+            return ", ".join(gone) or None
+
+        try:
+            wait_for_api(self.api, timeout, exited=exited, what=str(self.log_dir))
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def worker_log(self) -> str:
         """What the Celery worker printed so far."""

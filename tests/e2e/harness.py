@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,27 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO_ROOT / "example_dags"
 VENV_BIN = Path(sys.executable).parent
+
+
+def wait_for_api(api: httpx.Client, timeout: float, exited: Callable[[], str | None], what: str) -> None:
+    """Wait until the Airflow API server answers ``GET /monitor/health``.
+
+    :param exited: names a process that has already exited (``None`` while all run): no use waiting.
+    :param what: what is started, for the error (where its logs are, too).
+    :raises RuntimeError: when a process exited or the API did not answer within ``timeout`` seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        gone = exited()
+        if gone:
+            raise RuntimeError(f"{gone} exited early; see {what}")
+        try:
+            if api.get("/monitor/health").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1.0)
+    raise RuntimeError(f"the API server did not answer within {timeout:.0f} s; see {what}")
 
 
 def free_port() -> int:
@@ -150,18 +171,18 @@ class StandaloneAirflow:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"airflow standalone exited early; see {self.log_path}")
-            try:
-                if self.api.get("/monitor/health").status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(1.0)
-        self.stop()
-        raise RuntimeError(f"airflow standalone did not answer within {timeout:.0f} s; see {self.log_path}")
+        process = self._process
+        try:
+            wait_for_api(
+                self.api,
+                timeout,
+                exited=lambda: "airflow standalone" if process.poll() is not None else None,
+                what=str(self.log_path),
+            )
+        except RuntimeError:
+            self.stop()
+            raise
+        return self
 
     def wait_for_dag(self, dag_id: str, timeout: float = 120.0) -> dict[str, Any]:
         """Wait until the dag processor has serialized ``dag_id``; return the API's DAG object."""
