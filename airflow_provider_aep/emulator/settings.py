@@ -30,6 +30,8 @@ class EmulatorSettings:
     :param sfmc_client_id: Salesforce Marketing Cloud client id printed by ``aep-emulator env``.
     :param sfmc_client_secret: Salesforce Marketing Cloud secret printed by ``aep-emulator env``.
     :param sfmc_subdomain: Salesforce Marketing Cloud subdomain printed by ``aep-emulator env``.
+    :param config: start values of the runtime config (the documented answer variants, create latency:
+        see ``RuntimeConfig``); from the environment as a JSON object in ``AEP_EMULATOR_CONFIG``.
     """
 
     host: str = "127.0.0.1"
@@ -47,6 +49,7 @@ class EmulatorSettings:
     sfmc_client_id: str = "sfmc-emulator-client"
     sfmc_client_secret: str = "sfmc-emulator-secret"
     sfmc_subdomain: str = "mcemulator"
+    config: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -76,6 +79,13 @@ def _coerce(name: str, raw: str) -> Any:
         return int(raw)
     if name == "run_duration_seconds":
         return float(raw)
+    if name == "config":
+        import json
+
+        value = json.loads(raw)
+        if not isinstance(value, dict):
+            raise ValueError(f"{ENV_PREFIX}CONFIG must be a JSON object")
+        return value
     if name == "sandboxes":
         return tuple(part.strip().lower() for part in raw.split(",") if part.strip())
     return raw

@@ -48,12 +48,20 @@ class RuntimeConfig:
     :param post_runs_shape: answer of ``POST /runs``: ``spec`` (``{id, etag}``), ``items`` or ``run``.
     :param inlet_url_location: where a streaming flow shows its inlet: ``top`` or ``options``.
     :param token_lifetime_seconds: ``expires_in`` of new IMS tokens.
+    :param run_params_echo: whether run items echo the ``params`` of ``POST /runs`` (windows in epoch
+        seconds). Off by default: Adobe's run monitoring examples show no ``params`` on ``GET /runs``
+        items, only the copy activity's ``durationSummary.extensions.windowStart/windowEnd`` (epoch ms);
+        the draft "create flow runs" page echoes them.
+    :param create_latency_seconds: how long every create (``POST`` of a resource) takes before it is
+        stored and answered; real AEP creates take 0.5-2 s, which is what lets concurrent look-ups miss.
     """
 
     run_duration_seconds: float
     post_runs_shape: str = "spec"
     inlet_url_location: str = "top"
     token_lifetime_seconds: int = 86399
+    run_params_echo: bool = False
+    create_latency_seconds: float = 0.0
 
     ALLOWED = {"post_runs_shape": ("spec", "items", "run"), "inlet_url_location": ("top", "options")}
 
@@ -64,6 +72,8 @@ class RuntimeConfig:
             "post_runs_shape": self.post_runs_shape,
             "inlet_url_location": self.inlet_url_location,
             "token_lifetime_seconds": self.token_lifetime_seconds,
+            "run_params_echo": self.run_params_echo,
+            "create_latency_seconds": self.create_latency_seconds,
         }
 
     def update(self, changes: dict[str, Any]) -> None:
@@ -80,6 +90,12 @@ class RuntimeConfig:
                     raise ValueError("run_duration_seconds must be >= 0")
             if key == "token_lifetime_seconds":
                 value = int(value)
+            if key == "run_params_echo" and not isinstance(value, bool):
+                raise ValueError("run_params_echo must be true or false")
+            if key == "create_latency_seconds":
+                value = float(value)
+                if not 0 <= value <= 60:
+                    raise ValueError("create_latency_seconds must be between 0 and 60")
             setattr(self, key, value)
 
 
@@ -103,10 +119,12 @@ class Store:
             self._load(Path(self.settings.state_file))
 
     def _initial_config(self) -> RuntimeConfig:
-        return RuntimeConfig(
+        config = RuntimeConfig(
             run_duration_seconds=self.settings.run_duration_seconds,
             token_lifetime_seconds=self.settings.token_lifetime_seconds,
         )
+        config.update(dict(self.settings.config))
+        return config
 
     def _empty_sandboxes(self) -> dict[str, dict[str, dict[str, Resource]]]:
         return {
