@@ -161,30 +161,61 @@ class TriggerOutcome:
 
 
 def resolve_window(start: object, end: object, context: Mapping[str, Any]) -> tuple[int, int]:
-    """The data window in epoch seconds: the given bounds, else the DAG run's data interval.
+    """The data window in epoch seconds, however the DAG run was started.
 
-    :param start: window start (datetime, epoch seconds or ISO date) or ``None``.
-    :param end: window end or ``None``.
-    :param context: the task context (``data_interval_start``/``data_interval_end``).
+    1. ``start``/``end`` when given (datetime, epoch seconds or ISO date);
+    2. else the DAG run's data interval, when it has a non-empty one (scheduled runs, backfills, and
+       manual runs with a logical date under an interval timetable);
+    3. else the last full UTC day before the run: ``[midnight - 1 day, midnight)`` where midnight
+       starts the day of the run's logical date, or of ``run_after`` when it has none. That is what a
+       run triggered from the CLI or the REST API without a logical date ingests (Airflow 3 gives it
+       no data interval), and a manual run of a timetable whose intervals are empty.
+
+    A bound given alone is completed from the same rule.
+
+    :param start: window start or ``None``/empty.
+    :param end: window end or ``None``/empty.
+    :param context: the task context.
     """
     from airflow_provider_aep.exceptions import AEPConfigError
 
-    start = start if start not in (None, "") else context.get("data_interval_start")
-    end = end if end not in (None, "") else context.get("data_interval_end")
-    if start is None or end is None:
-        raise AEPConfigError(
-            "no data window: this DAG run has no data interval; pass window_start and window_end"
-        )
+    default_start, default_end = default_window(context)
     try:
-        window = (to_epoch_seconds(start, "window_start"), to_epoch_seconds(end, "window_end"))
+        window = (
+            to_epoch_seconds(start, "window_start") if start not in (None, "") else default_start,
+            to_epoch_seconds(end, "window_end") if end not in (None, "") else default_end,
+        )
     except ValueError as exc:
         raise AEPConfigError(str(exc)) from None
     if window[1] <= window[0]:
         raise AEPConfigError(
-            f"empty data window [{window[0]}, {window[1]}): window_end must be after window_start "
-            "(Airflow 3 gives manual runs an empty data interval; pass window_start and window_end)"
+            f"empty data window [{window[0]}, {window[1]}): window_end must be after window_start"
         )
     return window
+
+
+def default_window(context: Mapping[str, Any]) -> tuple[int, int]:
+    """The window of a DAG run when none is given: its data interval, else the last full UTC day.
+
+    See :func:`resolve_window` for the rule.
+    """
+    import datetime
+
+    from airflow_provider_aep.exceptions import AEPConfigError
+
+    start, end = context.get("data_interval_start"), context.get("data_interval_end")
+    if isinstance(start, datetime.datetime) and isinstance(end, datetime.datetime) and end > start:
+        return to_epoch_seconds(start, "data_interval_start"), to_epoch_seconds(end, "data_interval_end")
+    dag_run = context.get("dag_run")
+    moment = context.get("logical_date") or getattr(dag_run, "logical_date", None)
+    moment = moment or getattr(dag_run, "run_after", None)
+    if not isinstance(moment, datetime.datetime):
+        raise AEPConfigError(
+            "no data window: this DAG run has no data interval, logical date or run_after; "
+            "pass window_start and window_end"
+        )
+    midnight = int(moment.timestamp()) // 86400 * 86400
+    return midnight - 86400, midnight
 
 
 def push_run_ids(context: Mapping[str, Any], target: WaitTarget, reports: Sequence[FlowRunReport]) -> None:

@@ -79,6 +79,21 @@ def midnight(days_ago: int) -> int:
     return (int(time.time()) // DAY - days_ago) * DAY
 
 
+def run_window(hook: AEPHook, run_id: str) -> tuple[int, int]:
+    """A run's window in epoch seconds as a client reads it from ``GET /runs/{id}``.
+
+    Adobe's monitoring example puts it in the copy activity's ``durationSummary.extensions``
+    (``windowStart``/``windowEnd``, epoch ms); some variants echo ``params`` (seconds) instead.
+    """
+    item = hook.get_item("flowservice", f"/runs/{run_id}")
+    for activity in item.get("activities") or []:
+        extensions = (activity.get("durationSummary") or {}).get("extensions") or {}
+        if "windowStart" in extensions:
+            return int(extensions["windowStart"]) // 1000, int(extensions["windowEnd"]) // 1000
+    params = item.get("params") or {}
+    return int(params["windowStartTime"]), int(params["windowEndTime"])
+
+
 def run_trigger(trigger: Any, during: Any = None) -> dict[str, Any]:
     """Run a trigger to its first event in a fresh event loop, as the triggerer would."""
 

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 from typing import Any
+from unittest import mock
 
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
 from airflow_provider_aep.emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPFlowRunFailedError
+from airflow_provider_aep.hooks.aep import AEPHook
 from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
 from tests.flow_runs.flow_run_helpers import (
     FAR_FUTURE,
     MakeFlow,
     midnight,
     run_trigger,
+    run_window,
     runs_in_state,
     task_context,
 )
@@ -152,10 +156,36 @@ def test_a_token_expired_mid_wait_is_renewed(aep: RunningEmulator, make_flow: Ma
     assert any(r["status"] == 401 for r in requests)
 
 
-def test_a_manual_run_without_interval_needs_a_window(aep: RunningEmulator, make_flow: MakeFlow) -> None:
-    from airflow_provider_aep.exceptions import AEPConfigError
-
+def test_a_run_without_data_interval_ingests_the_last_full_day_before_it(
+    hook: AEPHook, make_flow: MakeFlow
+) -> None:
+    """A DAG run triggered from the CLI or REST API without a logical date has no data interval."""
+    flow = make_flow(start_time=FAR_FUTURE)
     context = task_context(0, 0)
-    context["data_interval_start"] = context["data_interval_end"] = None
-    with pytest.raises(AEPConfigError, match="window_start"):
-        operator("00000000-0000-0000-0000-000000000000").execute(context)
+    del context["data_interval_start"], context["data_interval_end"]
+    run_after = datetime.datetime.fromtimestamp(midnight(0) + 5 * 3600 + 7, tz=datetime.timezone.utc)
+    context["dag_run"] = mock.Mock(logical_date=None, run_after=run_after)
+    run_id = operator(flow, wait_for_completion=False).execute(context)
+    assert run_window(hook, run_id) == (midnight(1), midnight(0))
+
+
+def test_an_empty_data_interval_falls_back_to_the_day_before_the_logical_date(
+    hook: AEPHook, make_flow: MakeFlow
+) -> None:
+    flow = make_flow(start_time=FAR_FUTURE)
+    logical = datetime.datetime.fromtimestamp(midnight(3) + 60, tz=datetime.timezone.utc)
+    context = task_context(midnight(3) + 60, midnight(3) + 60, logical_date=logical)
+    run_id = operator(flow, wait_for_completion=False).execute(context)
+    assert run_window(hook, run_id) == (midnight(4), midnight(3))
+
+
+def test_a_bound_given_alone_is_completed_and_checked() -> None:
+    from airflow_provider_aep.exceptions import AEPConfigError
+    from airflow_provider_aep.sensors.waiting import resolve_window
+
+    context = task_context(midnight(2), midnight(1))
+    assert resolve_window(str(midnight(2) + 3600), None, context) == (midnight(2) + 3600, midnight(1))
+    with pytest.raises(AEPConfigError, match="window_end must be after window_start"):
+        resolve_window(midnight(1), None, context)
+    with pytest.raises(AEPConfigError, match="window_start must be a datetime"):
+        resolve_window("yesterday", None, context)
