@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from airflow.sdk.exceptions import AirflowException
 
@@ -94,6 +95,17 @@ class AEPApiError(AEPError):
         code, title, detail, request_id = _parse_error_body(body)
         if headers:
             request_id = request_id or headers.get("x-request-id")
+        if 300 <= status < 400:
+            return AEPRedirectError(
+                status,
+                location=(headers or {}).get("location"),
+                code=code,
+                title=title,
+                request_id=request_id,
+                method=method,
+                url=url,
+                body=body,
+            )
         error_class = _class_for(status, code)
         return error_class(
             status=status,
@@ -105,6 +117,33 @@ class AEPApiError(AEPError):
             url=url,
             body=body,
         )
+
+
+class AEPRedirectError(AEPApiError):
+    """AEP answered a redirect (3xx). Redirects are never followed (the token must not travel to
+    another URL) and are never a success: a redirected ``DELETE`` deleted nothing, a redirected
+    list listed nothing.
+
+    :param location: the ``Location`` AEP redirected to (its query string is left out of the message:
+        it may carry a signature).
+    """
+
+    def __init__(self, status: int, location: str | None = None, **fields: Any) -> None:
+        self.location = location
+        super().__init__(status, **fields)
+
+    def _one_line(self) -> str:
+        where = f"{self.method} {self.url}: " if self.method and self.url else ""
+        target = _without_query(self.location) if self.location else "no Location header"
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        return f"{where}AEP answered {self.status} redirecting to {target}; redirects are not followed{rid}"
+
+
+def _without_query(url: str) -> str:
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]  # never a user:password@ part
+    shown = urlunsplit((parts.scheme, host, parts.path, "", ""))
+    return f"{shown}?..." if parts.query else shown
 
 
 class AEPBadRequestError(AEPApiError):

@@ -34,6 +34,7 @@ class FaultRule:
     :param drop_connection: close the socket without any answer.
     :param after_commit: apply the request for real, then answer with the fault (a lost response).
     :param body: JSON body of the fault answer (a default AEP-style body otherwise).
+    :param location: ``Location`` header of the fault answer, for a redirect (``status`` 3xx).
     """
 
     path: str
@@ -45,6 +46,7 @@ class FaultRule:
     drop_connection: bool = False
     after_commit: bool = False
     body: Any = None
+    location: str | None = None
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> FaultRule:
@@ -186,6 +188,8 @@ class FaultAndLogMiddleware:
         headers = [(b"content-type", b"application/json")]
         if rule.retry_after is not None:
             headers.append((b"retry-after", str(rule.retry_after).encode()))
+        if rule.location is not None:
+            headers.append((b"location", rule.location.encode()))
         await send_with_id({"type": "http.response.start", "status": rule.status, "headers": headers})
         await send_with_id({"type": "http.response.body", "body": json.dumps(body).encode()})
         seen["status"] = rule.status

@@ -360,7 +360,7 @@ class Call:
 
     def after_response(self, response: httpx.Response) -> Decision:
         status = response.status_code
-        if status < 400:
+        if is_success(status):
             return Decision("return")
         if status == 401 and not self.reauthenticated:
             self.reauthenticated = True
@@ -398,6 +398,11 @@ class Call:
         return Decision("wait", delay=delay)
 
 
+def is_success(status: int) -> bool:
+    """Only a 2xx is a success; a 3xx (redirects are never followed) raises like any error."""
+    return 200 <= status < 300
+
+
 def parse_body(response: httpx.Response) -> Any:
     """The JSON body of a successful answer, ``None`` when empty (204), the text if not JSON."""
     if not response.content:
@@ -421,8 +426,12 @@ def token_call(settings: AEPSettings) -> Call:
 
 def token_from_response(response: httpx.Response) -> AccessToken:
     """Read an IMS token answer, raising a typed error (without the form we sent) on failure."""
-    if response.status_code >= 400:
+    if not is_success(response.status_code):
         raise AEPApiError.from_response(
-            response.status_code, response.text, method="POST", url=IMS_TOKEN_PATH
+            response.status_code,
+            response.text,
+            method="POST",
+            url=IMS_TOKEN_PATH,
+            headers=dict(response.headers),
         )
     return AccessToken.from_ims_answer(response.json(), time.monotonic())

@@ -118,7 +118,7 @@ class AEPSendStreamingEventsOperator(AEPBaseOperator):
         import httpx
 
         from airflow_provider_aep.exceptions import AEPApiError, AEPTransportError
-        from airflow_provider_aep.hooks._core import RetryPolicy
+        from airflow_provider_aep.hooks._core import RetryPolicy, is_success
 
         policy = RetryPolicy(max_attempts=self.max_attempts)
         path = urlsplit(url).path
@@ -137,7 +137,7 @@ class AEPSendStreamingEventsOperator(AEPBaseOperator):
                     f"POST {path}: event {number} got no answer ({type(error).__name__}); not resent"
                 ) from None
             else:
-                if response.status_code < 400:
+                if is_success(response.status_code):
                     return
                 if response.status_code not in RETRY_STATUSES or attempt == self.max_attempts:
                     raise AEPApiError.from_response(

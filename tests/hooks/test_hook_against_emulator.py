@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +17,7 @@ from airflow_provider_aep.exceptions import (
     AEPAuthError,
     AEPBadRequestError,
     AEPNotFoundError,
+    AEPRedirectError,
     AEPServerError,
     AEPTransportError,
 )
@@ -132,6 +134,59 @@ def test_client_errors_are_not_retried(
     with pytest.raises(error):
         hook.get("flowservice", "/flows")
     assert len(calls(aep, FLOWS)) == 1
+
+
+ELSEWHERE = "https://elsewhere.example.com/moved/flows?sig=c2VjcmV0LXNpZw%3D%3D"
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirected_delete_is_an_error_naming_status_and_location(
+    aep: RunningEmulator, hook: AEPHook, status: int
+) -> None:
+    created = hook.post("flowservice", "/connections", json=PAYPAL_CONNECTION)
+    path = f"/data/foundation/flowservice/connections/{created['id']}"
+    aep.add_faults([{"method": "DELETE", "path": path, "status": status, "location": ELSEWHERE}])
+    with pytest.raises(AEPRedirectError) as info:
+        hook.delete("flowservice", f"/connections/{created['id']}")
+    message = str(info.value)
+    assert info.value.status == status
+    assert f"answered {status}" in message
+    assert "https://elsewhere.example.com/moved/flows" in message
+    assert "sig=" not in message  # a signature in the Location's query is not shown
+    assert info.value.location == ELSEWHERE
+    assert len(calls(aep, path, "DELETE")) == 1  # neither followed nor retried
+    assert len(aep.state()["prod"]["connections"]) == 1
+
+
+def test_a_redirected_list_is_an_error_not_an_empty_list(aep: RunningEmulator, hook: AEPHook) -> None:
+    hook.post("flowservice", "/connections", json=PAYPAL_CONNECTION)
+    conns = "/data/foundation/flowservice/connections"
+    aep.add_faults([{"method": "GET", "path": conns, "status": 302, "location": ELSEWHERE}])
+    with pytest.raises(
+        AEPRedirectError, match=re.escape("302 redirecting to https://elsewhere.example.com/moved/flows?...")
+    ):
+        list(hook.iter_items("flowservice", "/connections"))
+
+
+def test_a_redirected_token_request_is_an_error(aep: RunningEmulator, hook: AEPHook) -> None:
+    aep.add_faults([{"method": "POST", "path": IMS, "status": 307, "location": ELSEWHERE}])
+    with pytest.raises(AEPRedirectError, match="307"):
+        hook.get("flowservice", "/flows")
+
+
+def test_async_hook_treats_a_redirect_as_an_error(aep: RunningEmulator) -> None:
+    aep.add_faults([{"method": "GET", "path": FLOWS, "status": 303, "location": ELSEWHERE}])
+
+    async def main() -> None:
+        try:
+            await AEPAsyncHook(retry=FAST).get("flowservice", "/flows")
+        finally:
+            await close_shared_clients()
+
+    with pytest.raises(
+        AEPRedirectError, match=re.escape("303 redirecting to https://elsewhere.example.com/moved/flows?...")
+    ):
+        asyncio.run(main())
 
 
 def test_flow_service_not_found_body_reaches_the_exception(hook: AEPHook) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 
 from airflow_provider_aep.emulator.testing import RunningEmulator
-from airflow_provider_aep.exceptions import AEPNotFoundError
+from airflow_provider_aep.exceptions import AEPNotFoundError, AEPRedirectError
 from airflow_provider_aep.operators import (
     AEPCreateBaseConnectionOperator,
     AEPCreateDatasetOperator,
@@ -181,3 +184,31 @@ def test_teardown_deletes_everything_and_tolerates_missing(
         assert run(operator)[0] is None
     with pytest.raises(AEPNotFoundError):
         run(AEPDeleteDataflowOperator(task_id="again", dataflow_id=payments["flow"]))
+
+
+def test_a_redirected_delete_fails_and_does_not_log_deleted(
+    aep: RunningEmulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    base, _ = run(
+        AEPCreateBaseConnectionOperator(
+            task_id="b", name="acct", source="paypal", source_conn_id="paypal_default"
+        )
+    )
+    moved = "https://platform-moved.example.com/data/foundation/flowservice/connections"
+    aep.add_faults(
+        [
+            {
+                "method": "DELETE",
+                "path": f"/data/foundation/flowservice/connections/{base}",
+                "status": 307,
+                "location": moved,
+            }
+        ]
+    )
+    with (
+        caplog.at_level(logging.INFO),
+        pytest.raises(AEPRedirectError, match=re.escape(f"307 redirecting to {moved};")),
+    ):
+        run(AEPDeleteConnectionOperator(task_id="base", connection_id=base))
+    assert "Deleted" not in caplog.text
+    assert [a["id"] for a in aep.state()["prod"]["connections"]] == [base]
