@@ -17,18 +17,16 @@ from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
 from airflow_provider_aep.emulator.testing import RunningEmulator
+from tests.adobe.openapi_specs import SPECS
 
 from .platform import FLOW, PlatformClient
-from .seeds import SHARED
 
 HOST = "http://emulator.test"
 
 
 @functools.cache
 def _flow_service_spec() -> OpenAPI:
-    spec: dict[str, Any] = yaml.safe_load(
-        (SHARED / "specs" / "flow-service.yaml").read_text(encoding="utf-8")
-    )
+    spec: dict[str, Any] = yaml.safe_load((SPECS / "flow-service.yaml").read_text(encoding="utf-8"))
     spec["servers"] = [{"url": HOST + FLOW}]
     # Spec defect: FlowSpecItemDTO.transformationSpecs is typed as one object, but every tutorial
     # (seed 004) and the live API return an array of {name, spec}.

@@ -1,4 +1,4 @@
-"""Every tutorial (``shared/seeds``) replayed request by request against the emulator.
+"""Every tutorial (``tests/adobe/tutorials``) replayed request by request against the emulator.
 
 The seeds' own example ids are swapped for the ids the emulator hands out, so each later request
 refers to what the earlier ones really created, exactly as a user following the page would.
@@ -23,7 +23,7 @@ SEED_DATASET = "5e8918669cbbee18ad9771f3"
 def _prerequisites(aep: PlatformClient, prefix: str) -> dict[str, str]:
     """What each tutorial assumes already exists (its 'getting started' section), keyed by seed id."""
     ids: dict[str, str] = {}
-    if prefix in ("001", "002", "004"):
+    if prefix in ("001", "004"):
         ids[SEED_BASE_CONNECTION] = aep.created_id(
             "POST",
             f"{FLOW}/connections",
@@ -40,7 +40,7 @@ def _prerequisites(aep: PlatformClient, prefix: str) -> dict[str, str]:
                 "connectionSpec": {"id": "221c7626-58f6-4eec-8ee2-042b0226f03b", "version": "1.0"},
             },
         )
-    if prefix in ("000", "001", "002"):
+    if prefix in ("000", "001"):
         schema = aep.created_id(
             "POST",
             f"{SCHEMAS}/tenant/schemas",
@@ -111,13 +111,13 @@ def _check_answer(call: SeedCall, answer: Any) -> None:
         served = answer["items"][0]
         assert served["id"] == seed_spec["id"]
         assert served["name"] == "CRMToAEP"
-        # Seed 004 shows an older schedule spec (no "once"); 001/002 show the current one, with runSpec.
+        # Seed 004 shows an older schedule spec (no "once"); 001 shows the current one, with runSpec.
         if "runSpec" in seed_spec:
             assert served["scheduleSpec"] == seed_spec["scheduleSpec"]
             assert served["runSpec"] == seed_spec["runSpec"]
 
 
-@pytest.mark.parametrize("prefix", ["000", "001", "002", "003", "004"])
+@pytest.mark.parametrize("prefix", ["000", "001", "003", "004"])
 def test_every_seed_request_is_accepted_and_answered_like_the_tutorial(
     aep: PlatformClient, prefix: str
 ) -> None:

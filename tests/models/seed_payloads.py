@@ -1,27 +1,20 @@
-"""The example request bodies of the seed tutorials, read from the tutorials themselves.
+"""The example request bodies of the seed tutorials, from the fixtures in ``tests/adobe/tutorials/``.
 
-Each ``curl ... -d '<json>'`` of a seed becomes one :class:`SeedRequest`, after fixing the
-documentation slips listed in ``AEP_API_NOTES.md`` section 8 (and the non-breaking spaces that
-seed 003 indents its JSON with). ``tests/models/payloads/`` holds faithful copies, so the tests
-also run in a checkout without the shared seeds.
+Each POST body of a tutorial becomes one :class:`SeedRequest` (doc slips fixed in
+``tests.adobe.seed_tutorials``). ``tests/models/payloads/`` holds the bodies the model tests use, one
+file per request; a test checks they equal the tutorials'.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
-PAYLOADS = Path(__file__).resolve().parent / "payloads"
-DATA_LAKE_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
+from tests.adobe.seed_tutorials import tutorial_calls, tutorial_prefixes
 
-# Seeds 001 and 002: a stray "}" after "format": "tabular",
-_STRAY_BRACE = re.compile(r'"format": "tabular",\s*\}\s*\},')
-_CURL = re.compile(r"curl -X (?P<method>[A-Z]+) \\\s*'(?P<url>[^']+)'(?P<rest>.*?)(?=curl -X |\Z)", re.S)
-_BODY = re.compile(r"-d '(?P<body>.*?)'\s*$", re.S | re.M)
+PAYLOADS = Path(__file__).resolve().parent / "payloads"
 _ENDPOINT_NAMES = {
     "connections": "base_connection",
     "sourceConnections": "source_connection",
@@ -43,24 +36,18 @@ class SeedRequest:
 
 
 def read_seed_requests() -> list[SeedRequest]:
-    """Every POST body of every seed, doc slips fixed, in seed order."""
+    """Every POST body of every tutorial, doc slips fixed, in tutorial order."""
     requests: list[SeedRequest] = []
-    for seed in sorted(SEEDS.glob("*.txt")):
-        text = seed.read_text(encoding="utf-8").replace("\xa0", " ")
+    for prefix in tutorial_prefixes():
         seen: dict[str, int] = {}
-        for curl in _CURL.finditer(text):
-            body_match = _BODY.search(curl["rest"])
-            if curl["method"] != "POST" or body_match is None:
+        for call in tutorial_calls(prefix):
+            if call.method != "POST" or call.body is None:
                 continue
-            endpoint = curl["url"].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
-            body = json.loads(_STRAY_BRACE.sub('"format": "tabular"},', body_match["body"]))
-            if endpoint == "targetConnections":
-                # Seeds 001, 002 and 004 put the payments spec id where their text says data lake.
-                body["connectionSpec"]["id"] = DATA_LAKE_SPEC_ID
-            base = f"{seed.name[:3]}_{_ENDPOINT_NAMES[endpoint]}"
+            endpoint = call.path.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+            base = f"{prefix}_{_ENDPOINT_NAMES[endpoint]}"
             seen[base] = seen.get(base, 0) + 1
             name = base if seen[base] == 1 else f"{base}_{seen[base]}"
-            requests.append(SeedRequest(name=name, endpoint=endpoint, body=body))
+            requests.append(SeedRequest(name=name, endpoint=endpoint, body=call.json_body()))
     return requests
 
 

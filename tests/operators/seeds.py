@@ -1,63 +1,38 @@
-"""The request bodies of the five tutorials, read from ``shared/seeds/`` (doc slips fixed here).
+"""The request bodies of the tutorials, from the fixtures in ``tests/adobe/tutorials/``.
 
 ``seed_bodies("001")`` returns ``{"POST /sourceConnections": {...}, ...}``: each ``curl -d`` body of
-the tutorial keyed by method and the path below its service. ``seed_json_blocks`` returns the JSON
-examples (answers, sample events).
+the tutorial keyed by method and the path below its service (doc slips fixed in
+``tests.adobe.seed_tutorials``). ``seed_json_blocks`` returns the JSON examples (answers, sample events).
 """
 
 from __future__ import annotations
 
-import json
-import re
-from pathlib import Path
 from typing import Any
 
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
-PAYMENTS_SPEC = "221c7626-58f6-4eec-8ee2-042b0226f03b"
-DATA_LAKE_SPEC = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
+from tests.adobe.seed_tutorials import tutorial_calls
 
-_SHELL = re.compile(r"```shell\n(.*?)```", re.DOTALL)
-_JSON = re.compile(r"```json\n(.*?)```", re.DOTALL)
-_CURL = re.compile(
-    r"curl -X (?P<method>[A-Z]+) \\?\s*'https://platform\.adobe\.io/data/foundation/(?P<path>[^'?]+)"
-)
-_BODY = re.compile(r"-d '(?P<body>.*)'\s*$", re.DOTALL)
 _SERVICES = ("flowservice/", "catalog/", "schemaregistry/", "conversion/")
-
-
-def _text(prefix: str) -> str:
-    return next(SEEDS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8").replace("\u00a0", " ")
-
-
-def _fix(path: str, body: str) -> str:
-    # 001/002: a stray "}" after "format": "tabular",
-    body = re.sub(r'"format": "tabular",\s*}\s*},', '"format": "tabular"\n        },', body)
-    # 001/002/004: the target connection names the payments spec where the text says data lake.
-    if path.endswith("targetConnections"):
-        body = body.replace(PAYMENTS_SPEC, DATA_LAKE_SPEC)
-    return body
 
 
 def seed_bodies(prefix: str) -> dict[str, Any]:
     """Every request body of a seed, keyed ``"<METHOD> /<collection>"`` (later duplicates get ``#2``)."""
     bodies: dict[str, Any] = {}
-    for block in _SHELL.findall(_text(prefix)):
-        curl, body = _CURL.search(block), _BODY.search(block)
-        if curl is None or body is None:
+    for call in tutorial_calls(prefix):
+        if call.body is None:
             continue
-        path = curl["path"]
+        path = call.path.split("?", 1)[0].removeprefix("/data/foundation/")
         for service in _SERVICES:
             path = path.removeprefix(service)
-        key = f"{curl['method']} /{path}"
+        key = f"{call.method} /{path}"
         while key in bodies:
             key += "#2"
-        bodies[key] = json.loads(_fix(path, body["body"]))
+        bodies[key] = call.json_body()
     return bodies
 
 
 def seed_json_blocks(prefix: str) -> list[Any]:
-    """Every JSON example block of a seed, in order."""
-    return [json.loads(block) for block in _JSON.findall(_text(prefix))]
+    """Every JSON example block of a seed, in order (each is the answer shown after a call)."""
+    return [call.example for call in tutorial_calls(prefix) if call.example is not None]
 
 
 def assert_subset(expected: Any, actual: Any, where: str = "") -> None:

@@ -34,7 +34,6 @@ SEED_IDS = {
     },
     "003": {},
 }
-SEED_IDS["002"] = SEED_IDS["001"]
 SEED_IDS["004"] = {
     **SEED_IDS["001"],
     ADHOC_SCHEMA: "adhoc_schema",

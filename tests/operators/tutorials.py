@@ -144,7 +144,7 @@ def shopify_streaming(tutorial: Tutorial, send_events: bool = True) -> dict[str,
 
 
 def payments_batch(tutorial: Tutorial) -> dict[str, str]:
-    """Seeds 001/002: payments (PayPal) tabular source -> ... -> dataflow scheduled every 30 minutes."""
+    """Seed 001: payments (PayPal) tabular source -> ... -> dataflow scheduled every 30 minutes."""
     base_id = tutorial.paypal_account()
     source = tutorial.bodies["POST /sourceConnections"]
     source_id = tutorial.task(
@@ -257,7 +257,6 @@ def adhoc_payments(tutorial: Tutorial) -> dict[str, str]:
 TUTORIALS = {
     "000": shopify_streaming,
     "001": payments_batch,
-    "002": payments_batch,
     "003": salesforce_marketing_cloud,
     "004": adhoc_payments,
 }

@@ -1,0 +1,1 @@
+"""Adobe's documents the tests check against: the OpenAPI specs and the seed tutorials' API facts."""
