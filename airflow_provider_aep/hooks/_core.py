@@ -339,10 +339,19 @@ class Call:
         return urlsplit(self.url).path
 
     def request_args(self, token: str | None) -> dict[str, Any]:
-        """Keyword arguments for ``httpx.Client.request`` of the next try."""
+        """Keyword arguments for ``httpx.Client.request`` of the next try.
+
+        The timeout is this call's own (its connection's ``timeout``), never the client's: clients
+        are shared (one per event loop in a triggerer) by hooks whose connections differ.
+        """
         self.attempt += 1
         if self.form is not None:
-            return {"method": self.method, "url": self.url, "data": dict(self.form)}
+            return {
+                "method": self.method,
+                "url": self.url,
+                "data": dict(self.form),
+                "timeout": self.settings.timeout,
+            }
         headers = {
             "Authorization": f"Bearer {token}",
             "x-api-key": self.settings.client_id,
@@ -350,7 +359,12 @@ class Call:
             "x-sandbox-name": self.sandbox,
             "Accept": "application/json",
         }
-        args: dict[str, Any] = {"method": self.method, "url": self.url, "params": self.params}
+        args: dict[str, Any] = {
+            "method": self.method,
+            "url": self.url,
+            "params": self.params,
+            "timeout": self.settings.timeout,
+        }
         if self.json_body is not None:
             headers["Content-Type"] = "application/json"
             args["content"] = json.dumps(self.json_body).encode()

@@ -89,7 +89,7 @@ class AEPHook(BaseHook):
         if self._client is None:
             import httpx
 
-            self._client = httpx.Client(timeout=self.settings.timeout, follow_redirects=False)
+            self._client = httpx.Client(follow_redirects=False)  # each call sends its own timeout
         return self._client
 
     def close(self) -> None:

@@ -35,15 +35,19 @@ _settings_cache: dict[str, tuple[float, AEPSettings]] = {}
 _clients: dict[int, httpx.AsyncClient] = {}
 
 
-def shared_async_client(timeout: float) -> httpx.AsyncClient:
-    """The ``httpx.AsyncClient`` of the running event loop, created on first use."""
+def shared_async_client() -> httpx.AsyncClient:
+    """The ``httpx.AsyncClient`` of the running event loop, created on first use.
+
+    It holds the connection pool only: each request carries its own connection's timeout
+    (``Call.request_args``), so the first hook on the loop does not impose its timeout on the others.
+    """
     import httpx
 
     loop = asyncio.get_running_loop()
     client = _clients.get(id(loop))
     if client is None or client.is_closed:
         limits = httpx.Limits(max_connections=50, max_keepalive_connections=50)
-        client = httpx.AsyncClient(timeout=timeout, limits=limits, follow_redirects=False)
+        client = httpx.AsyncClient(limits=limits, follow_redirects=False)
         _clients[id(loop)] = client
     return client
 
@@ -109,7 +113,7 @@ class AEPAsyncHook:
     async def _send(self, settings: AEPSettings, call: Call, token: str | None) -> httpx.Response:
         import httpx
 
-        client = shared_async_client(settings.timeout)
+        client = shared_async_client()
         while True:
             try:
                 response = await client.request(**call.request_args(token))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import re
 import time
@@ -23,7 +24,7 @@ from airflow_provider_aep.exceptions import (
 )
 from airflow_provider_aep.hooks._core import TOKENS, RetryPolicy
 from airflow_provider_aep.hooks.aep import AEPHook
-from airflow_provider_aep.hooks.aep_async import AEPAsyncHook, close_shared_clients
+from airflow_provider_aep.hooks.aep_async import AEPAsyncHook, close_shared_clients, shared_async_client
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, max_elapsed=30)
 FLOWS = "/data/foundation/flowservice/flows"
@@ -55,6 +56,15 @@ def aep(aep_env: RunningEmulator) -> Iterator[RunningEmulator]:
 def hook(aep: RunningEmulator) -> Iterator[AEPHook]:
     with AEPHook(retry=FAST) as h:
         yield h
+
+
+def add_connection(
+    emulator: RunningEmulator, monkeypatch: pytest.MonkeyPatch, conn_id: str, **changes: Any
+) -> None:
+    """Register ``conn_id``: the emulator's ``aep_default`` with some fields or extras changed."""
+    conn = json.loads(emulator.conn_env()["AIRFLOW_CONN_AEP_DEFAULT"])
+    extra = {**conn["extra"], **changes.pop("extra", {})}
+    monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({**conn, **changes, "extra": extra}))
 
 
 def calls(emulator: RunningEmulator, path: str, method: str | None = None) -> list[dict[str, Any]]:
@@ -301,3 +311,33 @@ def test_async_hook_renews_a_revoked_token_and_retries(aep: RunningEmulator) -> 
     assert sorted(statuses[1:3]) == [401, 503]
     assert statuses[3] == 200
     assert len(calls(aep, IMS)) == 2
+
+
+def test_async_hooks_sharing_a_client_each_keep_their_own_timeout(
+    aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_connection(aep, monkeypatch, "aep_impatient", extra={"timeout": 0.5})
+    add_connection(aep, monkeypatch, "aep_patient", extra={"timeout": 10})
+    once = RetryPolicy(max_attempts=1)
+    slow = {"method": "GET", "path": FLOWS, "delay_ms": 1500, "times": 1}
+
+    async def main() -> None:
+        impatient, patient = (
+            AEPAsyncHook("aep_impatient", retry=once),
+            AEPAsyncHook("aep_patient", retry=once),
+        )
+        try:
+            await impatient.get("flowservice", "/flows")  # the shared client is made by the 0.5 s hook
+            client = shared_async_client()
+            aep.add_faults([slow])
+            assert await patient.get("flowservice", "/flows") is not None  # 1.5 s < its 10 s
+            aep.add_faults([slow])
+            with pytest.raises(AEPTransportError, match="ReadTimeout"):
+                await impatient.get("flowservice", "/flows")  # 1.5 s > its 0.5 s
+            aep.add_faults([slow])
+            assert await patient.get("flowservice", "/flows") is not None
+            assert shared_async_client() is client  # one connection pool for both
+        finally:
+            await close_shared_clients()
+
+    asyncio.run(main())
