@@ -9,6 +9,11 @@ import pytest
 from airflow_provider_aep.emulator.testing import RunningEmulator
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # needs_tool: a missing Chromium or redis-server skips locally and fails in CI.
+    config.pluginmanager.import_plugin("tests.required_tools")
+
+
 @pytest.fixture(scope="session")
 def emulator_server() -> Iterator[RunningEmulator]:
     """One emulator for the whole session; runs take 1 emulated second so tests stay fast."""

@@ -17,9 +17,7 @@ from .harness import StandaloneAirflow
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="headless UI test needs Debian's chromium at /usr/bin/chromium"
-    ),
+    pytest.mark.needs_tool(CHROMIUM.exists(), "Debian's chromium at /usr/bin/chromium (headless UI test)"),
 ]
 
 DAG_ID = "aep_payments_batch"

@@ -17,7 +17,7 @@ from .celery_stack import REDIS_SERVER, CeleryAirflow
 pytestmark = [
     pytest.mark.celery,
     pytest.mark.slow,
-    pytest.mark.skipif(not os.path.exists(REDIS_SERVER), reason="needs Debian's redis-server"),
+    pytest.mark.needs_tool(os.path.exists(REDIS_SERVER), "Debian's redis-server (CeleryExecutor broker)"),
     pytest.mark.skipif(
         importlib.util.find_spec("airflow.providers.celery") is None,
         reason="needs apache-airflow-providers-celery (the dev extra)",
