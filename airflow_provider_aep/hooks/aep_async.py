@@ -3,8 +3,9 @@
 It shares every decision with the sync hook (``_core.Call``: headers, retries, 401 renewal, errors)
 and the process-wide token cache. What it adds is what a triggerer needs to hold thousands of waits
 in one event loop: the Airflow connection is read without blocking the loop and cached for a few
-minutes, every hook on the same event loop shares one ``httpx.AsyncClient`` (one connection pool),
-and concurrent callers share one token request.
+minutes (until IMS or AEP answers ``401``: a rotated client secret is then read at once), every hook
+on the same event loop shares one ``httpx.AsyncClient`` (one connection pool), and concurrent
+callers share one token request.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_aep.exceptions import AEPAuthError
 from airflow_provider_aep.hooks._core import (
     TOKENS,
     AEPSettings,
@@ -50,6 +52,11 @@ def shared_async_client() -> httpx.AsyncClient:
         client = httpx.AsyncClient(limits=limits, follow_redirects=False)
         _clients[id(loop)] = client
     return client
+
+
+def forget_settings(aep_conn_id: str) -> None:
+    """Drop the cached settings of a connection: the next call reads the Airflow connection again."""
+    _settings_cache.pop(aep_conn_id, None)
 
 
 async def close_shared_clients() -> None:
@@ -146,19 +153,40 @@ class AEPAsyncHook:
         idempotent: bool | None = None,
         retry: RetryPolicy | None = None,
     ) -> Any:
-        """Call AEP and return the parsed JSON answer; see ``AEPHook.request``."""
+        """Call AEP and return the parsed JSON answer; see ``AEPHook.request``.
+
+        A final ``401`` (from IMS, or from AEP after a renewed token) drops the cached connection
+        settings: if the connection read again holds other credentials (a rotated client secret),
+        the call is made once more with them. AEP acts on nothing it answered ``401`` to, so the
+        repeat is safe even for a create.
+        """
+
+        def call(settings: AEPSettings) -> Call:
+            return Call(
+                settings,
+                method,
+                settings.url(service, path),
+                json_body=json,
+                params=params,
+                headers=headers,
+                sandbox=sandbox,
+                idempotent=idempotent,
+                retry=retry,
+            )
+
         settings = await self.settings()
-        call = Call(
-            settings,
-            method,
-            settings.url(service, path),
-            json_body=json,
-            params=params,
-            headers=headers,
-            sandbox=sandbox,
-            idempotent=idempotent,
-            retry=retry,
-        )
+        try:
+            return await self._call(settings, call(settings))
+        except AEPAuthError as error:
+            if error.status != 401:
+                raise
+            forget_settings(self.aep_conn_id)
+            fresh = await self.settings()
+            if fresh.token_key == settings.token_key:
+                raise
+            return await self._call(fresh, call(fresh))
+
+    async def _call(self, settings: AEPSettings, call: Call) -> Any:
         return parse_body(await self._send(settings, call, await self.access_token(settings)))
 
     async def get(self, service: str, path: str, **kwargs: Any) -> Any:

@@ -24,7 +24,12 @@ from airflow_provider_aep.exceptions import (
 )
 from airflow_provider_aep.hooks._core import TOKENS, RetryPolicy
 from airflow_provider_aep.hooks.aep import AEPHook
-from airflow_provider_aep.hooks.aep_async import AEPAsyncHook, close_shared_clients, shared_async_client
+from airflow_provider_aep.hooks.aep_async import (
+    AEPAsyncHook,
+    close_shared_clients,
+    forget_settings,
+    shared_async_client,
+)
 
 FAST = RetryPolicy(max_attempts=4, base_delay=0.01, max_delay=0.05, max_elapsed=30)
 FLOWS = "/data/foundation/flowservice/flows"
@@ -341,3 +346,62 @@ def test_async_hooks_sharing_a_client_each_keep_their_own_timeout(
             await close_shared_clients()
 
     asyncio.run(main())
+
+
+@pytest.fixture
+def rotating(aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """An ``aep_rotating`` connection whose client secret a test rotates (in the emulator and Airflow)."""
+    add_connection(aep, monkeypatch, "aep_rotating")
+    yield "aep_rotating"
+    forget_settings("aep_rotating")
+
+
+def rotate_client_secret(aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch, conn_id: str) -> None:
+    """IMS now refuses the old secret; the Airflow connection holds the new one."""
+    monkeypatch.setattr(aep.settings, "client_secret", "rotated-secret-8Kq2")
+    add_connection(aep, monkeypatch, conn_id, password="rotated-secret-8Kq2")
+
+
+def run_async(*steps: Any) -> None:
+    async def main() -> None:
+        try:
+            for step in steps:
+                await step()
+        finally:
+            await close_shared_clients()
+
+    asyncio.run(main())
+
+
+def test_async_a_401_from_ims_rereads_the_connection_for_a_rotated_secret(
+    aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch, rotating: str
+) -> None:
+    hook = AEPAsyncHook(rotating, retry=FAST)
+    run_async(lambda: hook.get("flowservice", "/flows"))  # settings cached, token issued
+    rotate_client_secret(aep, monkeypatch, rotating)
+    TOKENS.clear()  # the token is due for renewal: the next call asks IMS with the cached secret
+    run_async(lambda: hook.get("flowservice", "/flows"))
+    assert [r["status"] for r in calls(aep, IMS)] == [200, 401, 200]
+    assert [r["status"] for r in calls(aep, FLOWS)] == [200, 200]
+
+
+def test_async_a_401_from_aep_rereads_the_connection_for_a_rotated_secret(
+    aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch, rotating: str
+) -> None:
+    hook = AEPAsyncHook(rotating, retry=FAST)
+    run_async(lambda: hook.get("flowservice", "/flows"))
+    rotate_client_secret(aep, monkeypatch, rotating)
+    aep.expire_tokens()  # AEP refuses the token; renewing it with the cached secret fails at IMS
+    run_async(lambda: hook.get("flowservice", "/flows"))
+    assert [r["status"] for r in calls(aep, IMS)] == [200, 401, 200]
+    assert [r["status"] for r in calls(aep, FLOWS)] == [200, 401, 200]
+
+
+def test_async_a_401_with_unchanged_credentials_is_final_and_not_repeated(
+    aep: RunningEmulator, rotating: str
+) -> None:
+    hook = AEPAsyncHook(rotating, retry=FAST)
+    aep.add_faults([{"method": "GET", "path": FLOWS, "status": 401, "times": 5}])
+    with pytest.raises(AEPAuthError):
+        run_async(lambda: hook.get("flowservice", "/flows"))
+    assert len(calls(aep, FLOWS)) == 2  # the first try and the one after a renewed token
