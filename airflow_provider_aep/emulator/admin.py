@@ -45,10 +45,16 @@ def admin_routes(runtime: Any) -> list[Route]:
         refresh_all_runs(store)
         snapshot = store.snapshot()
         for sandbox, kinds in snapshot.items():
-            # Runs are shown as GET /runs would show them now, plus the emulator's own plan for them
-            # (kind, timeline, planned counts and failure), which tests use to check what was ingested.
+            # Runs are shown as GET /runs would show them now, plus the emulator's own record of them:
+            # the params they were asked with, their kind and plan (timeline, window, planned counts and
+            # failure), which tests use to check what was ingested.
             kinds["runs"] = [
-                {**render_run(store, sandbox, run), "runKind": run["runKind"], "plan": run["plan"]}
+                {
+                    **render_run(store, sandbox, run),
+                    "params": run["params"],
+                    "runKind": run["runKind"],
+                    "plan": run["plan"],
+                }
                 for run in store.kind(sandbox, "runs").values()
             ]
         return JSONResponse(snapshot)

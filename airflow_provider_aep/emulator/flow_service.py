@@ -124,7 +124,7 @@ def create_run(call: Call) -> Response:
     if shape == "items":
         return json_response({"items": [{"id": run["id"], "etag": run["etag"]}]}, 201)
     if shape == "run":
-        return json_response(runs.render_run(call.store, call.sandbox, run), 201)
+        return json_response(runs.render_run(call.store, call.sandbox, run, echo_params=True), 201)
     return json_response({"id": run["id"], "etag": run["etag"]}, 201)
 
 

@@ -112,6 +112,10 @@ def create_run(
             **plan,
             "startsAtMs": int(starts_at * 1000),
             "completesAtMs": int((starts_at + duration) * 1000),
+            "windowMs": None if window is None else [int(window[0] * 1000), int(window[1] * 1000)],
+            "batchId": uuid.uuid4().hex[:26].upper(),
+            "sourceConnectionIds": list(flow.get("sourceConnectionIds") or []),
+            "targetConnectionIds": list(flow.get("targetConnectionIds") or []),
         },
     }
     store.kind(sandbox, "runs")[run_id] = run
@@ -146,11 +150,23 @@ def _final_status(
     return status, errors, counts
 
 
-def render_run(store: Store, sandbox: str, run: Resource) -> Resource:
-    """The run as ``GET /runs/{id}`` shows it at the current emulated time."""
+def render_run(store: Store, sandbox: str, run: Resource, *, echo_params: bool | None = None) -> Resource:
+    """The run as ``GET /runs/{id}`` shows it at the current emulated time.
+
+    The shape follows Adobe's run monitoring example (help/sources/tutorials/api/monitor.md): run-level
+    ``metrics`` and two activities, ``copyActivity`` (its ``durationSummary.extensions`` hold the data
+    window in epoch ms, its ``sourceInfo`` the source connection) and ``promotionActivity`` (its
+    ``targetInfo`` references the Catalog batch written). Where the window shows is the runtime config
+    ``run_window_fields`` (see ``RuntimeConfig``); ``echo_params`` forces the ``params`` echo (the
+    whole-run answer of ``POST /runs`` in the draft create-flow-runs page has them).
+    """
     now_ms = store.now_ms()
     plan = run["plan"]
-    public = {key: value for key, value in run.items() if key not in ("plan", "runKind")}
+    fields = store.config.run_window_fields
+    hidden = {"plan", "runKind", "params"}
+    public = {key: value for key, value in run.items() if key not in hidden}
+    if echo_params or (echo_params is None and fields in ("activity_and_params", "params")):
+        public["params"] = run["params"]
     duration: dict[str, int] = {}
     records = {"inputRecordCount": 0, "outputRecordCount": 0, "failedRecordCount": 0}
     errors: list[dict[str, Any]] = []
@@ -170,41 +186,64 @@ def render_run(store: Store, sandbox: str, run: Resource) -> Resource:
     status_summary: dict[str, Any] = {"status": status, "errors": errors}
     if errors:
         status_summary["extensions"] = {"errors": errors}
+    sizes = {
+        "inputBytes": records["inputRecordCount"] * 512,
+        "outputBytes": records["outputRecordCount"] * 512,
+    }
     public["metrics"] = {
         "durationSummary": duration,
-        "sizeSummary": {
-            "inputBytes": records["inputRecordCount"] * 512,
-            "outputBytes": records["outputRecordCount"] * 512,
-        },
+        "sizeSummary": sizes,
         "recordSummary": records,
         "statusSummary": status_summary,
     }
+    common = {
+        "updatedAtUTC": min(now_ms, plan["completesAtMs"]),
+        "sizeSummary": dict(sizes),
+        "recordSummary": dict(records),
+    }
+    copy_duration: dict[str, Any] = dict(duration)
+    window = plan.get("windowMs")
+    if window is not None and fields in ("activity", "activity_and_params"):
+        copy_duration["extensions"] = {"windowStart": window[0], "windowEnd": window[1]}
+    copy_status: dict[str, Any] = {"status": status, "extensions": {"type": _run_type(run)}}
+    promotion_status: dict[str, Any] = {"status": status}
+    if errors:
+        promotion_status["extensions"] = {"errors": errors}
+    promotion: dict[str, Any] = {
+        "id": "promotionActivity",
+        **common,
+        "durationSummary": dict(duration),
+        "statusSummary": promotion_status,
+    }
+    batch_id = plan.get("batchId")
+    if status in ("success", "partialSuccess") and batch_id and records["outputRecordCount"]:
+        promotion["targetInfo"] = [
+            {"id": target, "type": "TargetConnection", "reference": {"type": "Batch", "ids": [batch_id]}}
+            for target in plan.get("targetConnectionIds") or []
+        ]
     public["activities"] = [
-        _activity(run, name, status, errors, duration, records, now_ms) for name in ("Copy", "Promotion")
+        {
+            "id": "copyActivity",
+            **common,
+            "durationSummary": copy_duration,
+            "statusSummary": copy_status,
+            "sourceInfo": [
+                {
+                    "id": source,
+                    "type": "SourceConnection",
+                    "reference": {"type": "AdfRunId", "ids": [run["providerRefId"]]},
+                }
+                for source in plan.get("sourceConnectionIds") or []
+            ],
+        },
+        promotion,
     ]
     return public
 
 
-def _activity(
-    run: Resource,
-    name: str,
-    status: str,
-    errors: list[dict[str, Any]],
-    duration: dict[str, int],
-    records: dict[str, int],
-    now_ms: int,
-) -> dict[str, Any]:
-    summary: dict[str, Any] = {"status": status}
-    if errors:
-        summary["extensions"] = {"errors": errors}
-    return {
-        "id": f"{run['id']}-{name.lower()}",
-        "name": name,
-        "updatedAtUTC": min(now_ms, run["plan"]["completesAtMs"]),
-        "durationSummary": dict(duration),
-        "recordSummary": dict(records),
-        "statusSummary": summary,
-    }
+def _run_type(run: Resource) -> str:
+    """``statusSummary.extensions.type`` of the copy activity: ``one-time`` in Adobe's example."""
+    return "one-time" if run["runKind"] == "onDemand" else str(run["runKind"])
 
 
 def _schedule_step(flow: Resource) -> float | None:

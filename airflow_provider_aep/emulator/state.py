@@ -48,10 +48,12 @@ class RuntimeConfig:
     :param post_runs_shape: answer of ``POST /runs``: ``spec`` (``{id, etag}``), ``items`` or ``run``.
     :param inlet_url_location: where a streaming flow shows its inlet: ``top`` or ``options``.
     :param token_lifetime_seconds: ``expires_in`` of new IMS tokens.
-    :param run_params_echo: whether run items echo the ``params`` of ``POST /runs`` (windows in epoch
-        seconds). Off by default: Adobe's run monitoring examples show no ``params`` on ``GET /runs``
-        items, only the copy activity's ``durationSummary.extensions.windowStart/windowEnd`` (epoch ms);
-        the draft "create flow runs" page echoes them.
+    :param run_window_fields: where a run item shows its data window. ``activity`` (default, Adobe's
+        run monitoring example, help/sources/tutorials/api/monitor.md): only the copy activity's
+        ``durationSummary.extensions.windowStart/windowEnd`` in epoch ms, no ``params``;
+        ``activity_and_params``: that and the ``params`` of ``POST /runs`` echoed (epoch seconds, as the
+        draft help/sources/tutorials/api/create-flow-runs.md answers); ``params``: only the echoed
+        ``params``; ``none``: no window anywhere, like the examples of help/dataflows/api/monitor.md.
     :param create_latency_seconds: how long every create (``POST`` of a resource) takes before it is
         stored and answered; real AEP creates take 0.5-2 s, which is what lets concurrent look-ups miss.
     """
@@ -60,10 +62,14 @@ class RuntimeConfig:
     post_runs_shape: str = "spec"
     inlet_url_location: str = "top"
     token_lifetime_seconds: int = 86399
-    run_params_echo: bool = False
+    run_window_fields: str = "activity"
     create_latency_seconds: float = 0.0
 
-    ALLOWED = {"post_runs_shape": ("spec", "items", "run"), "inlet_url_location": ("top", "options")}
+    ALLOWED = {
+        "post_runs_shape": ("spec", "items", "run"),
+        "inlet_url_location": ("top", "options"),
+        "run_window_fields": ("activity", "activity_and_params", "params", "none"),
+    }
 
     def as_dict(self) -> dict[str, Any]:
         """The config as the admin API shows it."""
@@ -72,7 +78,7 @@ class RuntimeConfig:
             "post_runs_shape": self.post_runs_shape,
             "inlet_url_location": self.inlet_url_location,
             "token_lifetime_seconds": self.token_lifetime_seconds,
-            "run_params_echo": self.run_params_echo,
+            "run_window_fields": self.run_window_fields,
             "create_latency_seconds": self.create_latency_seconds,
         }
 
@@ -90,8 +96,6 @@ class RuntimeConfig:
                     raise ValueError("run_duration_seconds must be >= 0")
             if key == "token_lifetime_seconds":
                 value = int(value)
-            if key == "run_params_echo" and not isinstance(value, bool):
-                raise ValueError("run_params_echo must be true or false")
             if key == "create_latency_seconds":
                 value = float(value)
                 if not 0 <= value <= 60:

@@ -101,8 +101,9 @@ class FlowRunReport:
     :param records: ``metrics.recordSummary`` counts (``inputRecordCount``, ``failedRecordCount``...).
     :param started_at_ms: ``metrics.durationSummary.startedAtUTC`` in epoch milliseconds.
     :param completed_at_ms: ``metrics.durationSummary.completedAtUTC`` in epoch milliseconds.
-    :param window_start: ``params.windowStartTime`` in epoch seconds, when the run has one.
-    :param window_end: ``params.windowEndTime`` in epoch seconds, when the run has one.
+    :param window_start: the data window's start in epoch seconds, when the run shows one (see
+        :func:`read_flow_run` for where).
+    :param window_end: the data window's end in epoch seconds, when the run shows one.
     :param created_at_ms: ``createdAt`` in epoch milliseconds.
     """
 
@@ -204,7 +205,7 @@ def read_flow_run(item: Mapping[str, Any]) -> FlowRunReport:
                 errors.extend(_read_errors(_mapping(activity.get("statusSummary")), name))
                 errors.extend(_read_errors(activity, name))
     durations = _mapping(metrics.get("durationSummary"))
-    params = _mapping(item.get("params"))
+    window_start, window_end = _read_window(item)
     return FlowRunReport(
         run_id=str(item.get("id") or ""),
         flow_id=_text(item.get("flowId")),
@@ -217,10 +218,31 @@ def read_flow_run(item: Mapping[str, Any]) -> FlowRunReport:
         },
         started_at_ms=_epoch_ms(durations.get("startedAtUTC")),
         completed_at_ms=_epoch_ms(durations.get("completedAtUTC")),
-        window_start=epoch_seconds(params.get("windowStartTime")),
-        window_end=epoch_seconds(params.get("windowEndTime")),
+        window_start=window_start,
+        window_end=window_end,
         created_at_ms=_epoch_ms(item.get("createdAt")),
     )
+
+
+def _read_window(item: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """A run's data window in epoch seconds, wherever the run shows it.
+
+    Adobe's run monitoring example (help/sources/tutorials/api/monitor.md) shows it only in the copy
+    activity's ``durationSummary.extensions.windowStart/windowEnd`` (epoch ms); the draft
+    create-flow-runs page echoes the ``params.windowStartTime/windowEndTime`` of ``POST /runs``
+    (epoch seconds, possibly as strings). The activity wins; a run that shows neither has no window.
+    """
+    for key in ("activities", "activites"):
+        for activity in _sequence(item.get(key)):
+            if isinstance(activity, Mapping):
+                extensions = _mapping(_mapping(activity.get("durationSummary")).get("extensions"))
+                start = epoch_seconds(extensions.get("windowStart"))
+                end = epoch_seconds(extensions.get("windowEnd"))
+                if start is not None and end is not None:
+                    return start, end
+    params = _mapping(item.get("params"))
+    start, end = epoch_seconds(params.get("windowStartTime")), epoch_seconds(params.get("windowEndTime"))
+    return (start, end) if start is not None and end is not None else (None, None)
 
 
 def interpret(report: FlowRunReport, allow_partial_success: bool = False) -> FlowRunVerdict:
@@ -283,27 +305,64 @@ def interpret_runs(reports: Sequence[FlowRunReport], allow_partial_success: bool
     )
 
 
-def covers(report: FlowRunReport, window_start: int, window_end: int) -> bool:
-    """Whether a run ingests data of the window ``[window_start, window_end)`` (epoch seconds).
+def run_time(report: FlowRunReport) -> float | None:
+    """When a run without a window took its data, epoch seconds: its ``createdAt``, else its start."""
+    moment = report.created_at_ms or report.started_at_ms
+    return None if moment is None else moment / 1000
 
-    A run with ``params.windowStartTime/windowEndTime`` covers the window when the two overlap. A
-    scheduled run without them ingests what arrived up to its own start, so it covers the window
-    when it was created within ``(window_start, window_end]``.
+
+def covers(report: FlowRunReport, window_start: int, window_end: int) -> bool:
+    """Whether a run may hold data of the window ``[window_start, window_end)`` (epoch seconds).
+
+    A run that shows its window covers the data window when the two overlap. A run that shows none
+    (an incremental scheduled run ingests what arrived since the run before it) may hold data of the
+    window when it ran after the window began; :func:`covering_runs` then keeps only those up to
+    the first one that ran at or after the window's end.
     """
     if report.window_start is not None and report.window_end is not None:
         return report.window_start < window_end and report.window_end > window_start
-    created = report.created_at_ms or report.started_at_ms
-    if created is None:
-        return False
-    return window_start < created / 1000 <= window_end
+    moment = run_time(report)
+    return moment is not None and moment > window_start
 
 
 def reaches_end(report: FlowRunReport, window_end: int) -> bool:
-    """Whether the run covers data up to ``window_end``, so no later run is needed for the window."""
-    if report.window_end is not None:
+    """Whether the run holds data up to ``window_end``, so no later run is needed for the window.
+
+    With a window: its end is at or after ``window_end``; without: it ran at or after ``window_end``.
+    """
+    if report.window_start is not None and report.window_end is not None:
         return report.window_end >= window_end
-    created = report.created_at_ms or report.started_at_ms
-    return created is not None and created / 1000 >= window_end
+    moment = run_time(report)
+    return moment is not None and moment >= window_end
+
+
+def covering_runs(
+    reports: Iterable[FlowRunReport], window_start: int, window_end: int
+) -> list[FlowRunReport]:
+    """The runs that hold data of the window, in order.
+
+    Runs with a window: every one that overlaps it. Runs without: every one that ran after the window
+    began, up to and including the first that ran at or after its end (the ones after that hold
+    later data only).
+    """
+    windowed = [
+        r
+        for r in reports
+        if r.window_start is not None and r.window_end is not None and covers(r, window_start, window_end)
+    ]
+    timed = sorted(
+        (
+            r
+            for r in reports
+            if (r.window_start is None or r.window_end is None) and covers(r, window_start, window_end)
+        ),
+        key=lambda r: (run_time(r) or 0, r.run_id),
+    )
+    closing = next((r for r in timed if reaches_end(r, window_end)), None)
+    if closing is not None:
+        timed = timed[: timed.index(closing) + 1]
+    windowed.sort(key=lambda r: (r.window_start or 0, r.created_at_ms or 0, r.run_id))
+    return windowed + timed
 
 
 def interpret_window(
@@ -322,10 +381,7 @@ def interpret_window(
     :param window_end: window end, epoch seconds.
     :param allow_partial_success: accept partly successful runs.
     """
-    covering = sorted(
-        (r for r in reports if covers(r, window_start, window_end)),
-        key=lambda r: (r.window_start or 0, r.created_at_ms or 0, r.run_id),
-    )
+    covering = covering_runs(reports, window_start, window_end)
     verdicts = [interpret(report, allow_partial_success) for report in covering]
     window = f"window [{window_start}, {window_end})"
     bad = [v for v in verdicts if v.failed]

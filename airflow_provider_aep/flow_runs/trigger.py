@@ -1,8 +1,9 @@
 """``AEPFlowRunTrigger``: waits for AEP flow runs in the triggerer, without holding a worker slot.
 
 It must live in the installed package: the triggerer imports it by class path, never from a DAG
-folder. It only polls and decides when waiting is over; the operator or sensor that deferred reads
-the event and applies the same interpretation as in poke mode (``airflow_provider_aep.flow_runs``).
+folder (``airflow_provider_aep.triggers.flow_run`` serves it from here). It only polls and decides
+when waiting is over; the operator or sensor that deferred reads the event and applies the same
+interpretation as in poke mode (:mod:`airflow_provider_aep.flow_runs.interpretation`).
 """
 
 from __future__ import annotations
@@ -24,13 +25,13 @@ from airflow_provider_aep.exceptions import (
     AEPServerError,
     AEPTransportError,
 )
-from airflow_provider_aep.flow_runs import FlowRunReport, read_flow_run
-from airflow_provider_aep.sensors.waiting import WaitTarget
+from airflow_provider_aep.flow_runs.interpretation import FlowRunReport, read_flow_run
+from airflow_provider_aep.flow_runs.waiting import WaitTarget
 
 #: Errors left after the hook's own retries that are still worth waiting out until the deadline.
 TRANSIENT_ERRORS = (AEPServerError, AEPRateLimitError, AEPTransportError)
 
-CLASS_PATH = "airflow_provider_aep.triggers.flow_run.AEPFlowRunTrigger"
+CLASS_PATH = "airflow_provider_aep.triggers.flow_run.AEPFlowRunTrigger"  # the stable public path
 
 #: Airflow's own deferral timeout is only a backstop (a trigger that never ran): the deadline that
 #: fails or skips the task properly lives in the trigger, so the backstop comes this much later.

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_aep.exceptions import AEPError, AEPFlowRunFailedError
-from airflow_provider_aep.flow_runs import (
+from airflow_provider_aep.flow_runs.interpretation import (
     FlowRunReport,
     FlowRunVerdict,
     epoch_seconds,
@@ -55,7 +55,7 @@ class WaitTarget:
         """The ``GET /runs`` query of window mode (``None`` when the runs are named)."""
         if self.window is None or self.flow_id is None or not self.by_window:
             return None
-        return runs_query(self.flow_id, self.window[0])
+        return runs_query(self.flow_id)
 
     def describe(self) -> str:
         if self.window is None or not self.by_window:
@@ -96,24 +96,24 @@ def to_epoch_seconds(value: object, what: str) -> int:
     raise ValueError(f"{what} must be a datetime, epoch seconds or an ISO 8601 date, got {value!r}")
 
 
-def runs_query(flow_id: str, created_after: int | None = None) -> list[tuple[str, str]]:
-    """Query of ``GET /runs`` for a dataflow's runs, created after an epoch second if given.
+def runs_query(flow_id: str) -> list[tuple[str, str]]:
+    """Query of ``GET /runs`` for a dataflow's runs: ``property=flowId==<id>``.
 
-    Every run that covers a window was created after the window started (scheduled runs during it,
-    on-demand runs once asked for it), so ``created_after=window_start`` only drops older runs.
+    It is the run filter Adobe's documents show (help/dataflows/api/sort-and-filter.md lists ``id``,
+    ``flowId`` and ``state``). Nothing narrows it by time: the documented time filter,
+    ``metrics.durationSummary.startedAtUTC``, would hide runs that have not started yet (a run just
+    asked for, whose answer may have been lost), and ``createdAt`` is not shown as a run filter.
+    Pages are followed to the end, so the cost grows with the dataflow's number of runs.
     """
     from airflow_provider_aep.hooks.paging import property_filter
 
-    query = [("property", property_filter("flowId", flow_id))]
-    if created_after is not None:
-        query.append(("property", property_filter("createdAt", created_after * 1000, ">")))
-    return query
+    return [("property", property_filter("flowId", flow_id))]
 
 
 def matching_window(
     reports: Iterable[FlowRunReport], window_start: int, window_end: int
 ) -> list[FlowRunReport]:
-    """The runs asked for exactly this window (on-demand runs store their ``params``)."""
+    """The runs that show exactly this window (see ``read_flow_run`` for where a run shows it)."""
     return [r for r in reports if r.window_start == window_start and r.window_end == window_end]
 
 

@@ -18,13 +18,23 @@ from airflow_provider_aep.links import AEPFlowRunLink
 if TYPE_CHECKING:
     from airflow.sdk import Context, XComArg
 
-    from airflow_provider_aep.flow_runs import FlowRunReport
+    from airflow_provider_aep.flow_runs.interpretation import FlowRunReport
+    from airflow_provider_aep.flow_runs.waiting import WaitTarget
     from airflow_provider_aep.hooks.aep import AEPHook
-    from airflow_provider_aep.sensors.waiting import WaitTarget
 
 #: How many times a ``POST /runs`` whose answer was lost is looked up, then sent again.
 CREATE_ATTEMPTS = 3
 DEFAULT_TIMEOUT_SECONDS = 7 * 24 * 3600.0
+
+
+def retry_since_ms(context: Context) -> int | None:
+    """When the DAG run started (epoch ms) if this is a retry of the task, else ``None``."""
+    ti = context.get("ti")
+    dag_run = context.get("dag_run")
+    started = getattr(dag_run, "start_date", None)
+    if int(getattr(ti, "try_number", 1) or 1) <= 1 or started is None:
+        return None
+    return int(started.timestamp() * 1000)
 
 
 class AEPTriggerFlowRunOperator(BaseOperator):
@@ -97,11 +107,11 @@ class AEPTriggerFlowRunOperator(BaseOperator):
 
     def execute(self, context: Context) -> str:
         """Start (or find) the window's run, then wait for it as configured."""
-        from airflow_provider_aep.sensors.waiting import WaitTarget, push_run_ids, resolve_window
+        from airflow_provider_aep.flow_runs.waiting import WaitTarget, push_run_ids, resolve_window
 
         window = resolve_window(self.window_start, self.window_end, context)
         hook = self._hook()
-        run_id = self.ensure_run(hook, window)
+        run_id = self.ensure_run(hook, window, retry_since_ms(context))
         target = WaitTarget((run_id,), self.flow_id)
         push_run_ids(context, target, ())
         if not self.wait_for_completion:
@@ -114,14 +124,23 @@ class AEPTriggerFlowRunOperator(BaseOperator):
 
     # -- starting a run, once per window ----------------------------------------------------------
 
-    def ensure_run(self, hook: AEPHook, window: tuple[int, int]) -> str:
-        """The id of the window's run: an existing one that has not failed, else a new one."""
+    def ensure_run(self, hook: AEPHook, window: tuple[int, int], retry_since_ms: int | None = None) -> str:
+        """The id of the window's run: an existing one that has not failed, else a new one.
+
+        Runs are matched by the window they show (:func:`~airflow_provider_aep.flow_runs.read_flow_run`).
+        Where AEP shows no window on a run, a run cannot be proved to be someone else's, so this fails
+        rather than risk ingesting the window twice: after a lost ``POST /runs`` answer when such a run
+        appeared meanwhile, and on a task retry (``retry_since_ms``: when the DAG run started) when
+        such a run was created since.
+        """
         from airflow_provider_aep.exceptions import AEPServerError, AEPTransportError
         from airflow_provider_aep.models.responses import created_id
 
         body = self._run_request(window)
+        before_lost_post: set[str] | None = None
         for attempt in range(1, CREATE_ATTEMPTS + 1):
-            existing = self.find_reusable_run(hook, window)
+            reports = self.flow_runs(hook)
+            existing = self.reusable_run(reports, window)
             if existing is not None:
                 self.log.info(
                     "Reusing AEP flow run %s of window %s (status %s)",
@@ -130,6 +149,14 @@ class AEPTriggerFlowRunOperator(BaseOperator):
                     existing.raw_status,
                 )
                 return existing.run_id
+            if before_lost_post is not None:
+                self._refuse_unprovable(
+                    [r for r in reports if r.run_id not in before_lost_post], "the POST /runs answer was lost"
+                )
+            elif retry_since_ms is not None:
+                since = [r for r in reports if (r.created_at_ms or 0) >= retry_since_ms]
+                self._refuse_unprovable(since, "this is a retry of the task")
+            before_lost_post = {r.run_id for r in reports}
             try:
                 answer = hook.request("POST", "flowservice", "/runs", json=body, idempotent=False)
             except (AEPServerError, AEPTransportError) as exc:
@@ -146,18 +173,42 @@ class AEPTriggerFlowRunOperator(BaseOperator):
             return run_id
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def find_reusable_run(self, hook: AEPHook, window: tuple[int, int]) -> FlowRunReport | None:
-        """The latest run of this dataflow asked for exactly this window that has not failed."""
-        from airflow_provider_aep.flow_runs import interpret, read_flow_run
-        from airflow_provider_aep.sensors.waiting import matching_window, runs_query
+    def flow_runs(self, hook: AEPHook) -> list[FlowRunReport]:
+        """Every run of the dataflow (``GET /runs?property=flowId==...``, all pages)."""
+        from airflow_provider_aep.flow_runs.interpretation import read_flow_run
+        from airflow_provider_aep.flow_runs.waiting import runs_query
 
-        # a window still in the future may have been asked for before it began
-        created_after = window[0] if window[0] < time.time() else None
-        items = hook.iter_items("flowservice", "/runs", params=runs_query(self.flow_id, created_after))
-        reports = matching_window((read_flow_run(item) for item in items), *window)
-        alive = [r for r in reports if not interpret(r, self.allow_partial_success).failed]
+        items = hook.iter_items("flowservice", "/runs", params=runs_query(self.flow_id))
+        return [read_flow_run(item) for item in items]
+
+    def reusable_run(self, reports: list[FlowRunReport], window: tuple[int, int]) -> FlowRunReport | None:
+        """The latest run that shows exactly this window and has not failed."""
+        from airflow_provider_aep.flow_runs.interpretation import interpret
+        from airflow_provider_aep.flow_runs.waiting import matching_window
+
+        alive = [
+            r
+            for r in matching_window(reports, *window)
+            if not interpret(r, self.allow_partial_success).failed
+        ]
         alive.sort(key=lambda r: (r.created_at_ms or 0, r.run_id))
         return alive[-1] if alive else None
+
+    def find_reusable_run(self, hook: AEPHook, window: tuple[int, int]) -> FlowRunReport | None:
+        """The latest run of this dataflow that shows exactly this window and has not failed."""
+        return self.reusable_run(self.flow_runs(hook), window)
+
+    def _refuse_unprovable(self, candidates: list[FlowRunReport], why: str) -> None:
+        from airflow_provider_aep.exceptions import AEPError
+
+        windowless = [r.run_id for r in candidates if r.window_start is None or r.window_end is None]
+        if windowless:
+            raise AEPError(
+                f"Not starting another run of AEP dataflow {self.flow_id}: {why}, and AEP shows no data "
+                f"window on run(s) {', '.join(windowless)}, so one of them may already ingest this window. "
+                "Check them in AEP; to start a run anyway, pass an explicit new window or clear the task "
+                "once they have ended."
+            )
 
     def _run_request(self, window: tuple[int, int]) -> dict[str, Any]:
         from airflow_provider_aep.models.flows import FlowRunRequest
@@ -177,8 +228,8 @@ class AEPTriggerFlowRunOperator(BaseOperator):
 
     def _poll_until_done(self, hook: AEPHook, target: WaitTarget) -> None:
         from airflow_provider_aep.exceptions import AEPError
-        from airflow_provider_aep.flow_runs import timeout_message
-        from airflow_provider_aep.sensors.waiting import fetch_reports, settle
+        from airflow_provider_aep.flow_runs.interpretation import timeout_message
+        from airflow_provider_aep.flow_runs.waiting import fetch_reports, settle
 
         deadline = time.monotonic() + self.timeout
         while True:
@@ -193,8 +244,8 @@ class AEPTriggerFlowRunOperator(BaseOperator):
             time.sleep(max(0.0, min(self.poll_interval, deadline - time.monotonic())))
 
     def _defer_unless_done(self, hook: AEPHook, target: WaitTarget) -> None:
-        from airflow_provider_aep.sensors.waiting import fetch_reports, settle
-        from airflow_provider_aep.triggers.flow_run import defer_wait
+        from airflow_provider_aep.flow_runs.trigger import defer_wait
+        from airflow_provider_aep.flow_runs.waiting import fetch_reports, settle
 
         verdict = target.verdict(fetch_reports(hook, target), self.allow_partial_success)
         if verdict.finished:  # e.g. a reused run that already ended: no need for the triggerer
@@ -212,8 +263,8 @@ class AEPTriggerFlowRunOperator(BaseOperator):
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
         """Read the trigger's event and reach the same verdict as the polling wait would."""
         from airflow_provider_aep.exceptions import AEPError
-        from airflow_provider_aep.flow_runs import timeout_message
-        from airflow_provider_aep.sensors.waiting import TIMEOUT_EVENT, TriggerOutcome, WaitTarget, settle
+        from airflow_provider_aep.flow_runs.interpretation import timeout_message
+        from airflow_provider_aep.flow_runs.waiting import TIMEOUT_EVENT, TriggerOutcome, WaitTarget, settle
 
         outcome = TriggerOutcome.from_event(event)
         outcome.raise_if_error()

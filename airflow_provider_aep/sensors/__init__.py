@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so importing the package (e.g. for ``sensors.waiting``) does not build the sensor class.
+    # Lazy, so importing the package does not build the sensor class.
     if name == "AEPFlowRunSensor":
         from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
 

@@ -12,10 +12,10 @@ from airflow_provider_aep.links import AEPFlowRunLink
 if TYPE_CHECKING:
     from airflow.sdk import Context, XComArg
 
-    from airflow_provider_aep.flow_runs import FlowRunVerdict
-    from airflow_provider_aep.sensors.waiting import WaitTarget
+    from airflow_provider_aep.flow_runs.interpretation import FlowRunVerdict
+    from airflow_provider_aep.flow_runs.waiting import WaitTarget
 
-# The waiting logic (``sensors.waiting``, ``flow_runs``) is imported inside the methods: DAG files
+# The waiting logic (the ``flow_runs`` package) is imported inside the methods: DAG files
 # import this module at every parse, and only a running task needs it.
 
 
@@ -83,7 +83,7 @@ class AEPFlowRunSensor(BaseSensorOperator):
 
     def target(self, context: Context) -> WaitTarget:
         """What to wait for, from the rendered arguments and the DAG run's data interval."""
-        from airflow_provider_aep.sensors.waiting import WaitTarget, resolve_window
+        from airflow_provider_aep.flow_runs.waiting import WaitTarget, resolve_window
 
         if self.flow_run_id:
             return WaitTarget((str(self.flow_run_id),), self.flow_id)
@@ -99,14 +99,14 @@ class AEPFlowRunSensor(BaseSensorOperator):
         """Poke (``poke``/``reschedule`` mode) or defer to ``AEPFlowRunTrigger``."""
         if not self.deferrable:
             return super().execute(context)
-        from airflow_provider_aep.sensors.waiting import fetch_reports, push_run_ids
+        from airflow_provider_aep.flow_runs.waiting import fetch_reports, push_run_ids
 
         target = self.target(context)
         verdict = target.verdict(fetch_reports(self._hook(), target), self.allow_partial_success)
         if verdict.finished:  # no need to occupy the triggerer
             return self._conclude(context, target, verdict)
         push_run_ids(context, target, verdict.reports)
-        from airflow_provider_aep.triggers.flow_run import defer_wait
+        from airflow_provider_aep.flow_runs.trigger import defer_wait
 
         defer_wait(
             self,
@@ -119,7 +119,7 @@ class AEPFlowRunSensor(BaseSensorOperator):
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """One look at the run(s): done, still waiting, or failed."""
-        from airflow_provider_aep.sensors.waiting import fetch_reports, push_run_ids
+        from airflow_provider_aep.flow_runs.waiting import fetch_reports, push_run_ids
 
         target = self.target(context)
         verdict = target.verdict(fetch_reports(self._hook(), target), self.allow_partial_success)
@@ -131,7 +131,7 @@ class AEPFlowRunSensor(BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Read the trigger's event and reach the same verdict as poke mode would."""
-        from airflow_provider_aep.sensors.waiting import TIMEOUT_EVENT, TriggerOutcome
+        from airflow_provider_aep.flow_runs.waiting import TIMEOUT_EVENT, TriggerOutcome
 
         outcome = TriggerOutcome.from_event(event)
         outcome.raise_if_error()
@@ -139,7 +139,7 @@ class AEPFlowRunSensor(BaseSensorOperator):
         if outcome.status == TIMEOUT_EVENT:
             from airflow.sdk.exceptions import AirflowSensorTimeout
 
-            from airflow_provider_aep.flow_runs import timeout_message
+            from airflow_provider_aep.flow_runs.interpretation import timeout_message
 
             # the base class turns this into a skip under soft_fail
             raise AirflowSensorTimeout(timeout_message(target.describe(), self.timeout, outcome.reports))
@@ -151,7 +151,7 @@ class AEPFlowRunSensor(BaseSensorOperator):
         return self._conclude(context, target, verdict)
 
     def _conclude(self, context: Context, target: WaitTarget, verdict: FlowRunVerdict) -> Any:
-        from airflow_provider_aep.sensors.waiting import push_run_ids, settle
+        from airflow_provider_aep.flow_runs.waiting import push_run_ids, settle
 
         push_run_ids(context, target, verdict.reports)
         if verdict.failed and self.soft_fail:

@@ -27,6 +27,13 @@ def _run_body(flow_id: str, start: int, end: int, delta: str = "Update_Time") ->
     }
 
 
+def _copy_window(run: dict[str, Any]) -> tuple[int, int]:
+    """The window of the copy activity (epoch ms), as Adobe's monitoring example shows it."""
+    (copy,) = [activity for activity in run["activities"] if activity["id"] == "copyActivity"]
+    extensions = copy["durationSummary"]["extensions"]
+    return extensions["windowStart"], extensions["windowEnd"]
+
+
 def _yesterday() -> tuple[int, int]:
     today = int(time.time()) // DAY * DAY
     return today - DAY, today
@@ -48,8 +55,8 @@ def test_on_demand_run_goes_scheduled_in_progress_success(
     run = aep.item(f"{FLOW}/runs/{run_id}")
     metrics = run["metrics"]
     assert metrics["statusSummary"]["status"] == "success"
-    assert run["params"]["windowStartTime"] == start
-    assert run["params"]["windowEndTime"] == end
+    assert "params" not in run, "Adobe's GET /runs examples show no params"
+    assert _copy_window(run) == (start * 1000, end * 1000)
     summary = metrics["recordSummary"]
     assert summary["inputRecordCount"] > 0
     assert summary["outputRecordCount"] == summary["inputRecordCount"]
@@ -57,6 +64,14 @@ def test_on_demand_run_goes_scheduled_in_progress_success(
     duration = metrics["durationSummary"]
     assert duration["completedAtUTC"] - duration["startedAtUTC"] == 1000
     assert [activity["statusSummary"]["status"] for activity in run["activities"]] == ["success", "success"]
+    copy, promotion = run["activities"]
+    assert [copy["id"], promotion["id"]] == ["copyActivity", "promotionActivity"]
+    assert copy["statusSummary"]["extensions"]["type"] == "one-time"
+    assert [info["id"] for info in copy["sourceInfo"]] == [batch_setup["source"]]
+    (target,) = promotion["targetInfo"]
+    assert target["id"] == batch_setup["target"]
+    assert target["reference"]["type"] == "Batch"
+    assert len(target["reference"]["ids"]) == 1
     flow = aep.item(f"{FLOW}/flows/{flow_id}")
     assert flow["lastRunDetails"]["id"] == run_id
     assert flow["lastRunDetails"]["state"] == "success"
@@ -148,8 +163,11 @@ def test_scheduled_runs_appear_per_interval_with_their_windows(
     runs = aep.request(
         "GET", f"{FLOW}/runs", params={"property": f"flowId=={flow_id}", "orderby": "createdAt"}
     ).json()["items"]
-    assert [run["params"]["windowEndTime"] for run in runs] == [start, start + 900, start + 1800]
-    assert [run["params"]["windowStartTime"] for run in runs] == [start - 900, start, start + 900]
+    assert [_copy_window(run) for run in runs] == [
+        ((start - 900) * 1000, start * 1000),
+        (start * 1000, (start + 900) * 1000),
+        ((start + 900) * 1000, (start + 1800) * 1000),
+    ]
     assert {run["metrics"]["statusSummary"]["status"] for run in runs} == {"success"}
     aep.request("POST", f"{FLOW}/flows/{flow_id}/action", params={"op": "disable"})
     emulator.advance_clock(3600)
@@ -193,3 +211,44 @@ def test_runs_complete_in_real_time_too(aep: PlatformClient, batch_setup: dict[s
     start, end = _yesterday()
     run_id = aep.created_id("POST", f"{FLOW}/runs", _run_body(flow_id, start, end))
     assert aep.wait_for_run(run_id, timeout=5)["metrics"]["statusSummary"]["status"] == "success"
+
+
+@pytest.mark.parametrize(
+    ("fields", "in_params", "in_activity"),
+    [
+        ("activity", False, True),
+        ("activity_and_params", True, True),
+        ("params", True, False),
+        ("none", False, False),
+    ],
+)
+def test_where_a_run_shows_its_window_is_a_config_variant(
+    aep: PlatformClient,
+    emulator: RunningEmulator,
+    batch_setup: dict[str, str],
+    fields: str,
+    in_params: bool,
+    in_activity: bool,
+) -> None:
+    emulator.configure(run_window_fields=fields)
+    flow_id = aep.once_flow(batch_setup)
+    start, end = _yesterday()
+    run_id = aep.created_id("POST", f"{FLOW}/runs", _run_body(flow_id, start, end))
+    run = aep.item(f"{FLOW}/runs/{run_id}")
+    assert ("params" in run) is in_params
+    if in_params:
+        assert (run["params"]["windowStartTime"], run["params"]["windowEndTime"]) == (start, end)
+    copy = run["activities"][0]["durationSummary"]
+    assert ("extensions" in copy) is in_activity
+
+
+def test_the_whole_run_answer_of_post_runs_echoes_params(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str]
+) -> None:
+    """The draft create-flow-runs page answers the whole run, params and status ``scheduled``."""
+    emulator.configure(post_runs_shape="run")
+    flow_id = aep.once_flow(batch_setup)
+    start, end = _yesterday()
+    run = aep.request("POST", f"{FLOW}/runs", _run_body(flow_id, start, end)).json()
+    assert run["params"]["windowStartTime"] == start
+    assert run["metrics"]["statusSummary"]["status"] == "scheduled"

@@ -79,6 +79,12 @@ def midnight(days_ago: int) -> int:
     return (int(time.time()) // DAY - days_ago) * DAY
 
 
+def planned_window(run: dict[str, Any]) -> tuple[int, int]:
+    """The window the emulator planned a run for (epoch seconds), from its admin state."""
+    start_ms, end_ms = run["plan"]["windowMs"]
+    return int(start_ms) // 1000, int(end_ms) // 1000
+
+
 def run_window(hook: AEPHook, run_id: str) -> tuple[int, int]:
     """A run's window in epoch seconds as a client reads it from ``GET /runs/{id}``.
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_aep.emulator.testing import RunningEmulator
-from tests.flow_runs.flow_run_helpers import FAR_FUTURE, MakeFlow, midnight, runs_in_state
+from tests.flow_runs.flow_run_helpers import FAR_FUTURE, MakeFlow, midnight, planned_window, runs_in_state
 
 DAGS = Path(__file__).resolve().parent / "dags"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
@@ -65,9 +65,7 @@ def test_both_waits_run_in_the_triggerer(
     assert output.count("Trigger completed") == 2
     day = 86400
     start = int(LOGICAL_DATE.timestamp())
-    windows = sorted(
-        (r["params"]["windowStartTime"], r["params"]["windowEndTime"]) for r in runs_in_state(aep, flow)
-    )
+    windows = sorted(planned_window(r) for r in runs_in_state(aep, flow))
     # ingest: the day before the logical date; start_next: the day after
     assert windows == [(start - day, start), (start, start + day)]
     assert all(run["plan"]["input"] > 0 for run in runs_in_state(aep, flow))

@@ -17,6 +17,7 @@ from tests.flow_runs.flow_run_helpers import (
     FAR_FUTURE,
     MakeFlow,
     midnight,
+    planned_window,
     run_trigger,
     runs_in_state,
     start_run,
@@ -112,9 +113,7 @@ def test_waits_for_the_scheduled_runs_covering_the_data_interval(
     task = sensor(flow_id=flow, deferrable=deferrable, timeout=10)
     result = deferred_result(task, context) if deferrable else task.execute(context)
     covering = [
-        run["id"]
-        for run in runs_in_state(aep, flow)
-        if run["params"]["windowEndTime"] == midnight(-2) and run["params"]["windowStartTime"] == midnight(-1)
+        run["id"] for run in runs_in_state(aep, flow) if planned_window(run) == (midnight(-1), midnight(-2))
     ]
     assert result == covering
     assert len(covering) == 1

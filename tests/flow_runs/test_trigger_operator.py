@@ -18,6 +18,7 @@ from tests.flow_runs.flow_run_helpers import (
     FAR_FUTURE,
     MakeFlow,
     midnight,
+    planned_window,
     run_trigger,
     run_window,
     runs_in_state,
@@ -33,7 +34,7 @@ def operator(flow_id: str, **kwargs: Any) -> AEPTriggerFlowRunOperator:
 
 
 def run_windows(runs: list[dict[str, Any]]) -> list[tuple[int, int]]:
-    return sorted((run["params"]["windowStartTime"], run["params"]["windowEndTime"]) for run in runs)
+    return sorted(planned_window(run) for run in runs)
 
 
 def test_backfill_of_three_days_is_three_windowed_runs(aep: RunningEmulator, make_flow: MakeFlow) -> None:
@@ -181,7 +182,7 @@ def test_an_empty_data_interval_falls_back_to_the_day_before_the_logical_date(
 
 def test_a_bound_given_alone_is_completed_and_checked() -> None:
     from airflow_provider_aep.exceptions import AEPConfigError
-    from airflow_provider_aep.sensors.waiting import resolve_window
+    from airflow_provider_aep.flow_runs.waiting import resolve_window
 
     context = task_context(midnight(2), midnight(1))
     assert resolve_window(str(midnight(2) + 3600), None, context) == (midnight(2) + 3600, midnight(1))
