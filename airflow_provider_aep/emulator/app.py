@@ -9,7 +9,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from airflow_provider_aep.emulator.admin import admin_routes
 from airflow_provider_aep.emulator.catalog import catalog_routes
@@ -17,6 +17,7 @@ from airflow_provider_aep.emulator.data_prep import data_prep_routes
 from airflow_provider_aep.emulator.faults import ADMIN_PREFIX, FaultAndLogMiddleware, FaultRule
 from airflow_provider_aep.emulator.flow_service import flow_service_routes
 from airflow_provider_aep.emulator.ims import token_endpoint
+from airflow_provider_aep.emulator.recording import record_requests
 from airflow_provider_aep.emulator.schema_registry import schema_registry_routes
 from airflow_provider_aep.emulator.settings import EmulatorSettings
 from airflow_provider_aep.emulator.state import Store
@@ -46,6 +47,28 @@ async def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"error_code": "405050", "message": "Method not allowed"}, status_code=405)
 
 
+class TrailingSlashes:
+    """Route ``/tenant/schemas/`` exactly like ``/tenant/schemas`` (and so on for every path).
+
+    Real clients send collection paths with a trailing slash and AEP answers them as without it: the
+    public ``aepp`` client (``AEP_API_NOTES.md`` section 7) lists ``/tenant/schemas/``, ``/stats/`` and
+    Catalog's ``/dataSets/``, and ``flow-service.yaml`` itself writes ``PATCH /connections/{id}/``.
+    Starlette would answer a redirect instead, which a client sending a ``POST`` does not follow.
+
+    :param app: the routed application.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] == "http" and len(path) > 1 and path.endswith("/"):
+            raw_path = scope.get("raw_path") or path.encode()
+            scope = {**scope, "path": path.rstrip("/") or "/", "raw_path": raw_path.rstrip(b"/") or b"/"}
+        await self.app(scope, receive, send)
+
+
 def create_app(settings: EmulatorSettings, public_url: str | None = None) -> ASGIApp:
     """Build the ASGI app for ``settings``; ``public_url`` defaults to ``http://host:port``.
 
@@ -65,4 +88,4 @@ def create_app(settings: EmulatorSettings, public_url: str | None = None) -> ASG
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed})
     app.state.runtime = runtime
-    return FaultAndLogMiddleware(app, runtime)
+    return record_requests(FaultAndLogMiddleware(app, runtime))  # AEP_EMULATOR_RECORD: see recording.py

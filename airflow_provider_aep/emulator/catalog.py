@@ -1,30 +1,72 @@
-"""Catalog Service (``/data/foundation/catalog``): datasets."""
+"""Catalog Service (``/data/foundation/catalog``): datasets.
+
+Sources: ``catalog.yaml`` (``createDataset``, ``listDatasets``, ``retrieveDataset``, ``deleteDataset``)
+and the pages summarised in ``adobe-docs/catalog/`` (``help/catalog/api/filter-data.md``,
+``list-objects.md``, ``look-up-object.md``).
+"""
 
 from __future__ import annotations
 
+import re
 import secrets
+from typing import Any
 
 from starlette.responses import Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator.errors import ApiError, catalog_error
+from airflow_provider_aep.emulator.body_types import DATASET_FIELDS, check_field_types, check_string_lists
+from airflow_provider_aep.emulator.errors import ApiError, catalog_bad_request, catalog_error
 from airflow_provider_aep.emulator.filters import apply_filters
-from airflow_provider_aep.emulator.gateway import Call, Handler, json_response, platform_endpoint
+from airflow_provider_aep.emulator.gateway import Call, json_response, platform_routes
 from airflow_provider_aep.emulator.state import Resource, Store
+from airflow_provider_aep.emulator.xdm_library import data_behaviour
 
 PREFIX = "/data/foundation/catalog"
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 100
+# help/catalog/api/filter-data.md: with no ``limit`` a list answers at most 20 objects; ``limit`` is
+# valid from 1 to 100 (the global maximum), and anything else is a 400-level error naming that range.
+DEFAULT_LIMIT = 20
+MIN_LIMIT, MAX_LIMIT = 1, 100
+# The table format tag a new dataset carries (``datasetPatchRequestV2.tags`` in catalog.yaml, and the
+# dataset shown by help/catalog/api/update-object.md).
+TABLE_FORMAT = "delta"
+_NOT_A_TABLE_CHARACTER = re.compile(r"[^a-z0-9]+")
 
 
-def _int_param(call: Call, name: str, default: int) -> int:
+def _offset_param(call: Call, name: str, default: int, low: int, high: int | None) -> int:
+    """An integer query parameter in ``[low, high]``; otherwise Catalog's 400 naming the valid range."""
     raw = call.request.query_params.get(name)
     if raw is None:
         return default
+    valid = f"from {low} to {high}" if high is not None else f"from {low} up"
     try:
-        return int(raw)
-    except ValueError as exc:
-        raise catalog_error(400, f"Query parameter {name} must be an integer") from exc
+        value = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        raise catalog_error(400, f"Invalid {name} {raw!r}: {name} must be an integer {valid}")
+    return value
+
+
+def table_name(dataset_name: str) -> str:
+    """The Query Service table of a dataset (its ``adobe/pqs/table`` tag): the name in lower case with
+    every run of other characters turned into ``_``, as help/catalog/api/look-up-object.md shows
+    ("Sample Dataset" is the table ``sample_dataset``)."""
+    return _NOT_A_TABLE_CHARACTER.sub("_", dataset_name.lower()).strip("_") or "dataset"
+
+
+def _tags(body: dict[str, Any], name: str) -> dict[str, list[str]]:
+    """Catalog's system tags of a new dataset, then the caller's own (``unifiedProfile``...)."""
+    requested = body.get("tags") or {}
+    check_string_lists(requested, "tags", catalog_bad_request)
+    return {"adobe/pqs/table": [table_name(name)], "adobe/siphon/table/format": [TABLE_FORMAT], **requested}
+
+
+def _classification(schema: Resource) -> dict[str, str]:
+    """``classification`` of a dataset (``datasetPatchRequestV2`` in catalog.yaml): ``dataBehavior`` is
+    the behaviour of the schema's class (``record``, ``time-series``...), ``managedBy`` ``CUSTOMER``
+    for datasets a client creates."""
+    behaviour = data_behaviour(schema.get("meta:extends") or []) or "record"
+    return {"dataBehavior": behaviour, "managedBy": "CUSTOMER"}
 
 
 def create_dataset(call: Call) -> Response:
@@ -32,21 +74,26 @@ def create_dataset(call: Call) -> Response:
     body = call.body
     if not isinstance(body, dict):
         raise catalog_error(400, "The request body must be a JSON object")
+    check_field_types(body, DATASET_FIELDS, catalog_bad_request)
     schema_ref = body.get("schemaRef")
     if not isinstance(schema_ref, dict) or not isinstance(schema_ref.get("id"), str):
         raise catalog_error(400, "schemaRef.id is required")
-    if not any(schema["$id"] == schema_ref["id"] for schema in call.table("schemas").values()):
+    check_field_types(schema_ref, {"contentType": "string"}, catalog_bad_request)
+    schema = next((item for item in call.table("schemas").values() if item["$id"] == schema_ref["id"]), None)
+    if schema is None:
         raise catalog_error(400, f"Schema {schema_ref['id']} was not found")
     dataset_id = secrets.token_hex(12)
     now_ms = call.store.now_ms()
     settings = call.store.settings
+    name = body.get("name") or ""
     dataset: Resource = {
-        "name": body.get("name", ""),
-        "description": body.get("description", ""),
-        "schemaRef": {"id": schema_ref["id"], "contentType": schema_ref.get("contentType", "")},
+        "name": name,
+        "description": body.get("description") or "",
+        "schemaRef": {"id": schema_ref["id"], "contentType": schema_ref.get("contentType") or ""},
         "imsOrg": settings.org_id,
         "sandboxId": call.audit()["sandboxId"],
-        "tags": body.get("tags", {}),
+        "tags": _tags(body, name),
+        "classification": _classification(schema),
         "version": "1.0.0",
         "created": now_ms,
         "updated": now_ms,
@@ -56,8 +103,9 @@ def create_dataset(call: Call) -> Response:
         "viewId": secrets.token_hex(12),
         "files": f"@/dataSetFiles?dataSetId={dataset_id}",
     }
-    if "fileDescription" in body:
-        dataset["fileDescription"] = body["fileDescription"]
+    for optional in ("fileDescription", "enableErrorDiagnostics"):
+        if body.get(optional) is not None:
+            dataset[optional] = body[optional]
     if call.request.query_params.get("requestDataSource", "").lower() == "true":
         dataset["dataSourceId"] = int(now_ms % 100000)
     call.table("dataSets")[dataset_id] = dataset
@@ -65,13 +113,11 @@ def create_dataset(call: Call) -> Response:
 
 
 def list_datasets(call: Call) -> Response:
-    """``GET /dataSets``: an object keyed by id; ``limit`` (<= 100), ``start``, ``property`` filters."""
-    limit = _int_param(call, "limit", DEFAULT_LIMIT)
-    start = _int_param(call, "start", 0)
-    if limit < 1 or limit > MAX_LIMIT:
-        raise catalog_error(400, f"limit must be between 1 and {MAX_LIMIT}")
-    if start < 0:
-        raise catalog_error(400, "start must not be negative")
+    """``GET /dataSets``: an object keyed by id (list-objects.md), one page of it: ``start`` is a
+    zero-based offset and ``limit`` 1..100, 20 objects when absent (filter-data.md); a client gets every
+    dataset by asking again with ``start`` moved past what it received, until a page comes back empty."""
+    limit = _offset_param(call, "limit", DEFAULT_LIMIT, MIN_LIMIT, MAX_LIMIT)
+    start = _offset_param(call, "start", 0, 0, None)
     properties = [value for key, value in call.query if key == "property"]
     entries = [{"id": key, **value} for key, value in call.table("dataSets").items()]
     try:
@@ -100,14 +146,11 @@ def delete_dataset(call: Call) -> Response:
 
 
 def catalog_routes(store: Store) -> list[Route]:
-    """Catalog routes, wrapped with the gateway checks."""
-
-    def route(path: str, handler: Handler, method: str) -> Route:
-        return Route(PREFIX + path, platform_endpoint(store, handler), methods=[method])
-
+    """Catalog routes, wrapped with the gateway checks; creating a dataset takes the create latency."""
+    route = platform_routes(store, PREFIX, catalog_bad_request)
     return [
         route("/dataSets", list_datasets, "GET"),
-        route("/dataSets", create_dataset, "POST"),
+        route("/dataSets", create_dataset, "POST", creates=True),
         route("/dataSets/{id}", get_dataset, "GET"),
         route("/dataSets/{id}", delete_dataset, "DELETE"),
     ]

@@ -7,6 +7,13 @@ from typing import Any
 from starlette.responses import Response
 
 from airflow_provider_aep.emulator import specs
+from airflow_provider_aep.emulator.body_types import (
+    CONNECTION_FIELDS,
+    SOURCE_CONNECTION_FIELDS,
+    TARGET_CONNECTION_FIELDS,
+    FieldTypes,
+    check_field_types,
+)
 from airflow_provider_aep.emulator.errors import flow_error
 from airflow_provider_aep.emulator.gateway import Call, json_response, require_object
 from airflow_provider_aep.emulator.resources import (
@@ -20,6 +27,11 @@ from airflow_provider_aep.emulator.runs import new_etag
 from airflow_provider_aep.emulator.state import Resource
 
 SOURCE_FORMATS = ("delimited", "json", "parquet", "tabular")
+FIELDS: dict[str, FieldTypes] = {
+    "connections": CONNECTION_FIELDS,
+    "sourceConnections": SOURCE_CONNECTION_FIELDS,
+    "targetConnections": TARGET_CONNECTION_FIELDS,
+}
 
 
 def _spec_ref(body: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -56,9 +68,12 @@ def _check_auth(body: dict[str, Any], spec_id: str) -> dict[str, Any] | None:
     return {"specName": auth["specName"], "params": mask_secrets(params)}
 
 
+def _check_types(resource: dict[str, Any], kind: str) -> None:
+    check_field_types(resource, FIELDS[kind], lambda message: bad_request(message, kind))
+
+
 def _common(call: Call, body: dict[str, Any], kind: str) -> Resource:
-    if "name" in body and not isinstance(body["name"], str):
-        raise bad_request("name must be a string", kind)
+    _check_types(body, kind)
     if "state" in body:
         raise flow_error("1410-400", "Bad request", "state cannot be set on create", kind)
     etag = new_etag()
@@ -134,12 +149,15 @@ def create_target_connection(call: Call) -> Response:
     dataset_id = params.get("dataSetId")
     if spec_ref["id"] == specs.DATA_LAKE_SPEC_ID and not dataset_id:
         raise bad_request("params.dataSetId is required for the data lake", kind)
-    if dataset_id is not None and str(dataset_id) not in call.table("dataSets"):
+    if dataset_id is not None and not isinstance(dataset_id, str):
+        raise bad_request("params.dataSetId must be a string", kind)
+    if dataset_id is not None and dataset_id not in call.table("dataSets"):
         raise bad_request(f"Dataset {dataset_id} was not found", kind)
     schema_ref = data.get("schema")
     known_schemas = {schema["$id"] for schema in call.table("schemas").values()}
-    if isinstance(schema_ref, dict) and schema_ref.get("id") and schema_ref["id"] not in known_schemas:
-        raise bad_request(f"Schema {schema_ref['id']} was not found", kind)
+    schema_id = schema_ref.get("id") if isinstance(schema_ref, dict) else None
+    if schema_id and (not isinstance(schema_id, str) or schema_id not in known_schemas):
+        raise bad_request(f"Schema {schema_id} was not found", kind)
     resource.update({"connectionSpec": spec_ref, "state": "enabled", "data": data, "params": params})
     return _store(call, kind, resource)
 
@@ -157,6 +175,7 @@ def patch_connection_like(call: Call, kind: str) -> Response:
     resource = get_or_404(call, kind, call.param("id"))
     check_if_match(call, resource, kind)
     patched = apply_json_patch(resource, call.body, kind)
+    _check_types(patched, kind)
     if kind == "connections" and "auth" in patched:
         patched["auth"] = mask_secrets(patched["auth"])
     if patched.get("connectionSpec") != resource.get("connectionSpec"):

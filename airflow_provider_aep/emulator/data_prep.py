@@ -1,4 +1,8 @@
-"""Data Prep (``/data/foundation/conversion``): mapping sets, in the legacy and the current shape."""
+"""Data Prep (``/data/foundation/conversion``): mapping sets, in the legacy and the current shape.
+
+Source: ``data-prep.yaml`` (``createMappingSet``, ``listMappingSets``, ``getMappingSet``,
+``deleteMappingSet``) and the legacy request shape of seeds ``001_…``/``004_…``.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +12,15 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator.errors import conversion_error
-from airflow_provider_aep.emulator.gateway import Call, Handler, json_response, platform_endpoint
+from airflow_provider_aep.emulator.body_types import MAPPING_SET_FIELDS, check_field_types
+from airflow_provider_aep.emulator.errors import conversion_bad_request, conversion_error
+from airflow_provider_aep.emulator.gateway import Call, json_response, platform_routes
 from airflow_provider_aep.emulator.state import Resource, Store
 
 PREFIX = "/data/foundation/conversion"
 SOURCE_TYPES = ("ATTRIBUTE", "EXPRESSION", "CONSTANT")
+# listMappingSets: ``limit`` (records per page) defaults to 10 and ``start`` (the offset) to 0.
+DEFAULT_LIMIT = 10
 
 
 def _normalized_mapping(raw: Any, index: int, user: str, now_ms: int) -> dict[str, Any]:
@@ -50,10 +57,11 @@ def create_mapping_set(call: Call) -> Response:
     body = call.body
     if not isinstance(body, dict):
         raise conversion_error(400, "The request body must be a JSON object")
+    check_field_types(body, MAPPING_SET_FIELDS, conversion_bad_request)
     schema_id = body.get("xdmSchema")
     if schema_id is None:
-        output = body.get("outputSchema") or {}
-        schema_id = ((output.get("schemaRef") or {}) if isinstance(output, dict) else {}).get("id")
+        schema_ref = (body.get("outputSchema") or {}).get("schemaRef")
+        schema_id = schema_ref.get("id") if isinstance(schema_ref, dict) else None
     if not isinstance(schema_id, str) or not schema_id:
         raise conversion_error(400, "xdmSchema or outputSchema.schemaRef.id is required")
     if not any(schema["$id"] == schema_id for schema in call.table("schemas").values()):
@@ -92,18 +100,26 @@ def get_mapping_set(call: Call) -> Response:
     return json_response(mapping_set)
 
 
-def list_mapping_sets(call: Call) -> Response:
-    """``GET /mappingSets?start=&limit=`` -> ``{"data": [...], "_page": {...}, "_links": {}}``."""
+def _non_negative(call: Call, name: str, default: int) -> int:
+    raw = call.request.query_params.get(name)
+    if raw is None:
+        return default
     try:
-        start = int(call.request.query_params.get("start", "0"))
-        limit = int(call.request.query_params.get("limit", "50"))
-    except ValueError as exc:
-        raise conversion_error(400, "start and limit must be integers") from exc
-    everything = list(call.table("mappingSets").values())
-    page = everything[start : start + limit]
-    return json_response(
-        {"data": page, "_page": {"count": len(page), "totalCount": len(everything)}, "_links": {}}
-    )
+        value = int(raw.strip())
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise conversion_error(400, f"{name} must be a non-negative integer, got {raw!r}")
+    return value
+
+
+def list_mapping_sets(call: Call) -> Response:
+    """``GET /mappingSets?start=&limit=`` -> ``MapperSetPage`` ``{"data": [...], "_page": {count, limit},
+    "_links": {}}``: ``start`` is an offset and ``limit`` the page size, 10 when absent."""
+    start = _non_negative(call, "start", 0)
+    limit = _non_negative(call, "limit", DEFAULT_LIMIT)
+    page = list(call.table("mappingSets").values())[start : start + limit]
+    return json_response({"data": page, "_page": {"count": len(page), "limit": limit}, "_links": {}})
 
 
 def delete_mapping_set(call: Call) -> Response:
@@ -114,14 +130,11 @@ def delete_mapping_set(call: Call) -> Response:
 
 
 def data_prep_routes(store: Store) -> list[Route]:
-    """Data Prep routes, wrapped with the gateway checks."""
-
-    def route(path: str, handler: Handler, method: str) -> Route:
-        return Route(PREFIX + path, platform_endpoint(store, handler), methods=[method])
-
+    """Data Prep routes, wrapped with the gateway checks; creating a mapping set takes the create latency."""
+    route = platform_routes(store, PREFIX, conversion_bad_request)
     return [
         route("/mappingSets", list_mapping_sets, "GET"),
-        route("/mappingSets", create_mapping_set, "POST"),
+        route("/mappingSets", create_mapping_set, "POST", creates=True),
         route("/mappingSets/{id}", get_mapping_set, "GET"),
         route("/mappingSets/{id}", delete_mapping_set, "DELETE"),
     ]

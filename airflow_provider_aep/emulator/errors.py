@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 
@@ -90,6 +91,30 @@ def conversion_error(status: int, message: str) -> ApiError:
             "detail": message,
         },
     )
+
+
+#: A service's answer to input it cannot use (a body that is not JSON, a field of the wrong type...).
+InvalidInput = Callable[[str], ApiError]
+
+
+def flow_bad_request(message: str) -> ApiError:
+    """Flow Service's 400 for input it cannot use (``FLOW-1400-400``)."""
+    return flow_error("1400-400", "Bad request", message, "request")
+
+
+def catalog_bad_request(message: str) -> ApiError:
+    """Catalog's 400 for input it cannot use."""
+    return catalog_error(400, message)
+
+
+def xdm_bad_request(message: str) -> ApiError:
+    """Schema Registry's 400 for input it cannot use (``XDM-1000-400``)."""
+    return xdm_error("1000-400", "Bad request", message)
+
+
+def conversion_bad_request(message: str) -> ApiError:
+    """Data Prep's 400 for input it cannot use."""
+    return conversion_error(400, message)
 
 
 def not_found(kind: str, resource_id: str) -> ApiError:

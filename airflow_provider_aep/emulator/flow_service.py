@@ -9,16 +9,23 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from airflow_provider_aep.emulator import connections, flows, runs, specs
+from airflow_provider_aep.emulator.body_types import RUN_FIELDS, check_field_types
 from airflow_provider_aep.emulator.errors import flow_error
 from airflow_provider_aep.emulator.filters import paginate_flow_list
 from airflow_provider_aep.emulator.gateway import (
     Call,
     Handler,
     json_response,
-    platform_endpoint,
+    platform_routes,
     require_object,
 )
-from airflow_provider_aep.emulator.resources import bad_request, get_or_404, validate_against
+from airflow_provider_aep.emulator.resources import (
+    MAX_EPOCH,
+    bad_request,
+    check_range,
+    get_or_404,
+    validate_against,
+)
 from airflow_provider_aep.emulator.state import Resource, Store
 
 PREFIX = "/data/foundation/flowservice"
@@ -90,6 +97,7 @@ def _spec_handlers(
 def create_run(call: Call) -> Response:
     """``POST /runs``: an on-demand run, only for batch flows scheduled ``once``."""
     body = require_object(call.body, "runs")
+    check_field_types(body, RUN_FIELDS, lambda message: bad_request(message, "runs"))
     flow_id = body.get("flowId")
     if not isinstance(flow_id, str) or flow_id not in call.table("flows"):
         raise bad_request(f"Flow {flow_id} was not found", "runs")
@@ -105,6 +113,8 @@ def create_run(call: Call) -> Response:
     if not isinstance(params, dict):
         raise bad_request("params is required", "runs")
     params = validate_against(params, spec["runSpec"]["spec"], "run params", "runs")
+    for name in ("startTime", "windowStartTime", "windowEndTime"):
+        check_range(params[name], 0, MAX_EPOCH, f"params.{name}", "runs")
     window_start = runs.to_seconds(params["windowStartTime"])
     window_end = runs.to_seconds(params["windowEndTime"])
     if window_end < window_start:
@@ -145,17 +155,15 @@ def get_run(call: Call) -> Response:
 
 
 def flow_service_routes(store: Store) -> list[Route]:
-    """Every Flow Service route, wrapped with the gateway checks."""
-
-    def route(path: str, handler: Handler, method: str) -> Route:
-        return Route(PREFIX + path, platform_endpoint(store, handler), methods=[method])
-
+    """Every Flow Service route, wrapped with the gateway checks; resource creates (not runs) take the
+    configured create latency."""
+    route = platform_routes(store, PREFIX)
     result: list[Route] = []
     for kind in CONNECTION_KINDS:
         handlers = _connection_handlers(kind)
         result += [
             route(f"/{kind}", handlers["list"], "GET"),
-            route(f"/{kind}", handlers["create"], "POST"),
+            route(f"/{kind}", handlers["create"], "POST", creates=True),
             route(f"/{kind}/{{id}}", handlers["get"], "GET"),
             route(f"/{kind}/{{id}}", handlers["patch"], "PATCH"),
             route(f"/{kind}/{{id}}", handlers["delete"], "DELETE"),
@@ -171,7 +179,7 @@ def flow_service_routes(store: Store) -> list[Route]:
         ]
     result += [
         route("/flows", list_flows, "GET"),
-        route("/flows", flows.create_flow, "POST"),
+        route("/flows", flows.create_flow, "POST", creates=True),
         route("/flows/{id}", get_flow, "GET"),
         route("/flows/{id}", flows.patch_flow, "PATCH"),
         route("/flows/{id}", flows.delete_flow, "DELETE"),

@@ -9,12 +9,16 @@ from typing import Any
 from starlette.responses import Response
 
 from airflow_provider_aep.emulator import runs, specs
+from airflow_provider_aep.emulator.body_types import FLOW_FIELDS, check_field_types
 from airflow_provider_aep.emulator.errors import flow_error
 from airflow_provider_aep.emulator.gateway import Call, json_response, require_object
 from airflow_provider_aep.emulator.resources import (
+    MAX_EPOCH,
+    MAX_INTERVAL,
     apply_json_patch,
     bad_request,
     check_if_match,
+    check_range,
     get_or_404,
     validate_against,
 )
@@ -58,7 +62,7 @@ def _transformations(call: Call, raw: Any, spec: dict[str, Any]) -> list[dict[st
         if not isinstance(transformation, dict) or not isinstance(transformation.get("params"), dict):
             raise bad_request("each transformation needs a name and params", KIND)
         name = transformation.get("name")
-        if name not in by_name:
+        if not isinstance(name, str) or name not in by_name:
             raise bad_request(f"Transformation {name!r} is not supported by flow spec {spec['name']}", KIND)
         params = validate_against(transformation["params"], by_name[name], f"transformation {name}", KIND)
         if name == "Mapping":
@@ -76,6 +80,9 @@ def _schedule(raw: Any, spec: dict[str, Any]) -> dict[str, Any] | None:
     if schedule_spec is None:
         raise bad_request(f"Flow spec {spec['name']} takes no scheduleParams", KIND)
     schedule: dict[str, Any] = validate_against(raw, schedule_spec["spec"], "scheduleParams", KIND)
+    check_range(schedule["startTime"], 0, MAX_EPOCH, "scheduleParams.startTime", KIND)
+    if "interval" in schedule:
+        check_range(schedule["interval"], 1, MAX_INTERVAL, "scheduleParams.interval", KIND)
     # Stored as FlowItemDTO's ScheduleSpecDTO types: integer startTime, string interval.
     if "interval" in schedule:
         schedule["interval"] = str(schedule["interval"])
@@ -84,6 +91,7 @@ def _schedule(raw: Any, spec: dict[str, Any]) -> dict[str, Any] | None:
 
 def _validated(call: Call, body: dict[str, Any]) -> dict[str, Any]:
     """Everything a flow may hold, checked against its flow spec and the sandbox's resources."""
+    check_field_types(body, FLOW_FIELDS, lambda message: bad_request(message, KIND))
     flow_spec_ref = body.get("flowSpec")
     if not isinstance(flow_spec_ref, dict) or not isinstance(flow_spec_ref.get("id"), str):
         raise bad_request("flowSpec.id is required", KIND)
@@ -179,7 +187,8 @@ def patch_flow(call: Call) -> Response:
     patched = apply_json_patch(flow, call.body, KIND)
     if patched.get("state") != flow.get("state"):
         raise bad_request("state changes go through POST /flows/{id}/action", KIND)
-    if patched["flowSpec"]["id"] != flow["flowSpec"]["id"]:
+    patched_spec = patched.get("flowSpec")
+    if not isinstance(patched_spec, dict) or patched_spec.get("id") != flow["flowSpec"]["id"]:
         raise bad_request("flowSpec cannot be changed", KIND)
     fields = _validated(call, patched)
     etag = new_etag()

@@ -7,18 +7,30 @@ into Starlette endpoints that authenticate like AEP's gateway, resolve the sandb
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
-from airflow_provider_aep.emulator.errors import ApiError, flow_error, gateway_error, with_request_id
+from airflow_provider_aep.emulator.errors import (
+    ApiError,
+    InvalidInput,
+    flow_bad_request,
+    flow_error,
+    gateway_error,
+    with_request_id,
+)
 from airflow_provider_aep.emulator.state import Store
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
+# How deeply a JSON body may nest. No Adobe document states a limit; this one only keeps a hostile
+# body from exhausting the interpreter's recursion (which would be a 500) while accepting any real one.
+MAX_BODY_DEPTH = 64
 
 
 @dataclass
@@ -109,8 +121,12 @@ def resolve_sandbox(request: Request, store: Store) -> str:
     return name
 
 
-async def read_json_body(request: Request) -> Any:
-    """Parse a JSON body; AEP requires ``Content-Type: application/json`` on every body."""
+async def read_json_body(request: Request, invalid: InvalidInput = flow_bad_request) -> Any:
+    """Parse a JSON body; AEP requires ``Content-Type: application/json`` on every body.
+
+    :param invalid: the service's own 400 for a body that is not JSON (bad bytes, bad syntax, nesting
+        deeper than :data:`MAX_BODY_DEPTH`), so each service answers in its documented error shape.
+    """
     raw = await request.body()
     if not raw.strip():
         return None
@@ -130,22 +146,65 @@ async def read_json_body(request: Request) -> Any:
                 },
             },
         )
+    return parse_json(raw, invalid)
+
+
+def parse_json(raw: bytes, invalid: InvalidInput) -> Any:
+    """``raw`` as JSON, or ``invalid(reason)`` for undecodable bytes, bad syntax or absurd nesting."""
     try:
-        return json.loads(raw)
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise invalid(f"The body is not valid UTF-8 (byte {exc.start})") from exc
+    if _nesting_depth(text) > MAX_BODY_DEPTH:
+        raise invalid(f"The JSON body nests deeper than {MAX_BODY_DEPTH} levels")
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise flow_error("1400-400", "Bad request", f"Malformed JSON body: {exc.msg}", "request") from exc
+        raise invalid(f"Malformed JSON body: {exc.msg} at position {exc.pos}") from exc
 
 
-def platform_endpoint(store: Store, handler: Handler) -> Callable[[Request], Any]:
-    """Wrap a service handler with the gateway checks, JSON parsing, error rendering and persistence."""
+def _nesting_depth(text: str) -> int:
+    """The deepest ``[``/``{`` nesting of a JSON text (brackets inside strings are ignored)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def platform_endpoint(
+    store: Store, handler: Handler, *, invalid: InvalidInput = flow_bad_request, creates: bool = False
+) -> Callable[[Request], Any]:
+    """Wrap a service handler with the gateway checks, JSON parsing, error rendering and persistence.
+
+    :param invalid: the service's 400 for an unreadable body (its documented error shape).
+    :param creates: this route creates a resource: it first waits ``create_latency_seconds`` (runtime
+        config) without blocking the server, as a real create takes a while before the resource is
+        stored; concurrent look-ups and creates of the same name can then miss each other, as on AEP.
+    """
 
     async def endpoint(request: Request) -> Response:
         request_id = request_id_of(request)
         try:
             authenticate(request, store)
             sandbox = resolve_sandbox(request, store)
-            body = await read_json_body(request) if request.method in BODY_METHODS else None
+            body = await read_json_body(request, invalid) if request.method in BODY_METHODS else None
             call = Call(request=request, store=store, sandbox=sandbox, request_id=request_id, body=body)
+            if creates and store.config.create_latency_seconds > 0:
+                await asyncio.sleep(store.config.create_latency_seconds)
             response = handler(call)
         except ApiError as error:
             return error_response(error, request_id)
@@ -154,6 +213,26 @@ def platform_endpoint(store: Store, handler: Handler) -> Callable[[Request], Any
         return response
 
     return endpoint
+
+
+class RouteMaker(Protocol):
+    """Builds one gateway-wrapped route of a service (see :func:`platform_routes`)."""
+
+    def __call__(self, path: str, handler: Handler, method: str, *, creates: bool = False) -> Route: ...
+
+
+def platform_routes(store: Store, prefix: str, invalid: InvalidInput = flow_bad_request) -> RouteMaker:
+    """A route maker for one service: ``route("/dataSets", handler, "POST", creates=True)``.
+
+    :param prefix: the service's path under the gateway, e.g. ``/data/foundation/catalog``.
+    :param invalid: the service's 400 for an unreadable body.
+    """
+
+    def route(path: str, handler: Handler, method: str, *, creates: bool = False) -> Route:
+        endpoint = platform_endpoint(store, handler, invalid=invalid, creates=creates)
+        return Route(prefix + path, endpoint, methods=[method])
+
+    return route
 
 
 def json_response(body: Any, status: int = 200) -> JSONResponse:

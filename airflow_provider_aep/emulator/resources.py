@@ -15,6 +15,11 @@ MASK = "****"
 _SECRET_NAME = re.compile(r"secret|password|token|key", re.IGNORECASE)
 PATCH_OPS = ("add", "replace", "remove")
 READ_ONLY_PATHS = ("/id", "/etag", "/createdAt", "/createdBy", "/sandboxId", "/sandboxName", "/imsOrgId")
+# Epoch times in seconds or milliseconds up to the end of year 9999. No Adobe document bounds them; the
+# bound keeps an absurd number a 400 instead of a float overflow or a schedule that never comes due.
+MAX_EPOCH = 253_402_300_799_999
+# Schedule intervals up to a million periods (a million weeks is about 19,000 years): same reason.
+MAX_INTERVAL = 1_000_000
 
 
 def get_or_404(call: Call, kind: str, resource_id: str) -> Resource:
@@ -157,3 +162,9 @@ def validate_against(value: Any, schema: dict[str, Any], what: str, kind: str) -
 def bad_request(message: str, kind: str) -> ApiError:
     """Flow Service's generic 400 for invalid input."""
     return flow_error("1400-400", "Bad request", message, kind)
+
+
+def check_range(value: Any, low: int, high: int, what: str, kind: str) -> None:
+    """Flow Service's 400 unless the number ``value`` lies in ``[low, high]``."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not low <= value <= high:
+        raise bad_request(f"{what} must be a number from {low} to {high}, got {value!r}", kind)

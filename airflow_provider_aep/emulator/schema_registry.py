@@ -1,7 +1,9 @@
 """Schema Registry (``/data/foundation/schemaregistry``): tenant schemas and classes, ``/stats``.
 
 Titles are unique per sandbox across every resource kind (``XDM-1521-400``); an ad-hoc class gets its
-``_adhoc`` property renamed to ``_<guid>``; tenant references must exist, standard XDM ones always do.
+``_adhoc`` property renamed to ``_<guid>``; tenant references must exist, standard XDM ones always do;
+``meta:extends`` lists the whole inheritance chain (see :mod:`xdm_library`); lists page the way
+help/xdm/api/appendix.md documents (see :mod:`registry_pages`).
 """
 
 from __future__ import annotations
@@ -9,26 +11,27 @@ from __future__ import annotations
 import copy
 import secrets
 import uuid
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import unquote
 
 from starlette.responses import Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator.errors import xdm_error
+from airflow_provider_aep.emulator.body_types import XDM_RESOURCE_FIELDS, check_field_types
+from airflow_provider_aep.emulator.errors import ApiError, xdm_bad_request, xdm_error
 from airflow_provider_aep.emulator.filters import apply_filters
-from airflow_provider_aep.emulator.gateway import Call, Handler, json_response, platform_endpoint
+from airflow_provider_aep.emulator.gateway import Call, Handler, json_response, platform_routes
+from airflow_provider_aep.emulator.registry_pages import registry_page
 from airflow_provider_aep.emulator.state import Resource, Store
+from airflow_provider_aep.emulator.xdm_library import (
+    inheritance_chain,
+    is_class,
+    is_standard,
+    standard_extends,
+)
 
 PREFIX = "/data/foundation/schemaregistry"
-STANDARD_PREFIX = "https://ns.adobe.com/xdm/"
-STANDARD_CLASSES = {
-    "https://ns.adobe.com/xdm/context/profile",
-    "https://ns.adobe.com/xdm/context/experienceevent",
-    "https://ns.adobe.com/xdm/data/record",
-    "https://ns.adobe.com/xdm/data/time-series",
-    "https://ns.adobe.com/xdm/data/adhoc",
-}
-BEHAVIOURS = {"https://ns.adobe.com/xdm/data/record", "https://ns.adobe.com/xdm/data/time-series"}
 TITLED_KINDS = ("schemas", "classes")
 
 
@@ -60,43 +63,73 @@ def _check_title_unique(call: Call, title: str) -> None:
                 )
 
 
+def _stored(call: Call, ref: str) -> Resource | None:
+    stored = (resource for kind in TITLED_KINDS for resource in call.table(kind).values())
+    return next((resource for resource in stored if resource["$id"] == ref), None)
+
+
 def _known_ref(call: Call, ref: str) -> bool:
-    if ref.startswith(STANDARD_PREFIX):
-        return True
-    return any(resource["$id"] == ref for kind in TITLED_KINDS for resource in call.table(kind).values())
+    return is_standard(ref) or _stored(call, ref) is not None
+
+
+def _extends_of(call: Call, ref: str) -> Iterable[str]:
+    """What ``ref`` extends: a standard resource's known chain, or a stored tenant resource's own."""
+    if is_standard(ref):
+        return standard_extends(ref)
+    stored = _stored(call, ref)
+    return list(stored.get("meta:extends") or []) if stored is not None else []
+
+
+def _refs_of(body: dict[str, Any]) -> list[str]:
+    """The ``$ref`` of every ``allOf`` entry; entries must be objects and ``$ref`` a string."""
+    all_of = body.get("allOf")
+    if not isinstance(all_of, list) or not all_of:
+        raise xdm_error("1000-400", "Bad request", "allOf must reference at least one class")
+    refs: list[str] = []
+    for index, item in enumerate(all_of):
+        if not isinstance(item, dict):
+            raise xdm_error("1000-400", "Bad request", f"allOf[{index}] must be an object")
+        if "$ref" in item:
+            if not isinstance(item["$ref"], str) or not item["$ref"]:
+                raise xdm_error("1000-400", "Bad request", f"allOf[{index}].$ref must be a non-empty string")
+            refs.append(item["$ref"])
+    return refs
 
 
 def _create(call: Call, kind: str) -> Response:
     body = call.body
-    if not isinstance(body, dict) or not isinstance(body.get("title"), str) or not body["title"]:
+    if not isinstance(body, dict):
+        raise xdm_error("1000-400", "Bad request", "The request body must be a JSON object")
+    check_field_types(body, XDM_RESOURCE_FIELDS, xdm_bad_request)
+    if not body.get("title"):
         raise xdm_error("1000-400", "Bad request", "title is required")
-    all_of = body.get("allOf")
-    if not isinstance(all_of, list) or not all_of:
-        raise xdm_error("1000-400", "Bad request", "allOf must reference at least one class")
-    refs = [item["$ref"] for item in all_of if isinstance(item, dict) and isinstance(item.get("$ref"), str)]
-    for ref in refs:
+    refs = _refs_of(body)
+    meta_class = body.get("meta:class")
+    for ref in [*refs, *([meta_class] if meta_class else [])]:
         if not _known_ref(call, ref):
             raise xdm_error("1012-404", "Resource Not Found", f"Referenced resource {ref} is not found")
     _check_title_unique(call, body["title"])
-    classes = [ref for ref in refs if ref in STANDARD_CLASSES or "/classes/" in ref]
-    if kind == "schemas" and not classes and not body.get("meta:class"):
+    classes = [ref for ref in refs if is_class(ref)]
+    if kind == "schemas" and not classes and not meta_class:
         raise xdm_error("1000-400", "Bad request", "A schema must reference exactly one class in allOf")
     tenant = _tenant(call)
     hex_id = secrets.token_hex(24)
     resource_id = f"https://ns.adobe.com/{tenant}/{kind}/{hex_id}"
     now_ms = call.store.now_ms()
+    direct = list(dict.fromkeys(sorted(refs, key=is_class)))  # field groups first, the class last (seed 004)
+    extended = [*refs, meta_class] if kind == "schemas" and meta_class else refs
     resource: Resource = {
         **copy.deepcopy(body),
         "$id": resource_id,
         "meta:altId": f"_{tenant}.{kind}.{hex_id}",
         "meta:resourceType": kind,
         "version": "1.0",
-        "type": body.get("type", "object"),
-        "refs": sorted(set(refs)),
+        "type": body.get("type") or "object",
+        "refs": direct,
         "imsOrg": call.store.settings.org_id,
         "meta:extensible": kind == "classes",
         "meta:abstract": False,
-        "meta:extends": sorted(set(refs)),
+        "meta:extends": inheritance_chain(extended, lambda ref: _extends_of(call, ref)),
         "meta:xdmType": "object",
         "meta:containerId": "tenant",
         "meta:tenantNamespace": f"_{tenant}",
@@ -111,13 +144,11 @@ def _create(call: Call, kind: str) -> Response:
         },
     }
     resource["allOf"] = [
-        {**item, "type": "object", "meta:xdmType": "object"}
-        if isinstance(item, dict) and "$ref" in item
-        else item
+        {**item, "type": "object", "meta:xdmType": "object"} if "$ref" in item else item
         for item in resource["allOf"]
     ]
     if kind == "schemas":
-        resource["meta:class"] = body.get("meta:class") or classes[0]
+        resource["meta:class"] = meta_class or classes[0]
     else:
         resource["meta:class"] = resource_id
         _rename_adhoc(resource)
@@ -155,22 +186,16 @@ def _handlers(kind: str) -> dict[str, Handler]:
     def list_all(call: Call) -> Response:
         _require_accept(call, lookup=False)
         properties = [value for key, value in call.query if key == "property"]
-        selected = apply_filters(list(call.table(kind).values()), properties)
-        full = "xed-full" in call.request.headers.get("accept", "") or "xed+json" in call.request.headers.get(
-            "accept", ""
-        )
-        results = (
-            selected
-            if full
-            else [{key: item[key] for key in ("$id", "meta:altId", "version", "title")} for item in selected]
-        )
-        return json_response(
-            {
-                "results": results,
-                "_page": {"orderby": "title", "next": None, "count": len(results)},
-                "_links": {},
-            }
-        )
+        try:
+            selected = apply_filters(list(call.table(kind).values()), properties)
+        except ApiError as exc:
+            raise xdm_error("1000-400", "Bad request", f"Invalid property filter: {properties}") from exc
+        page, page_info = registry_page(selected, call.request.query_params)
+        accept = call.request.headers.get("accept", "")
+        full = "xed-full" in accept or "xed+json" in accept
+        summary = ("$id", "meta:altId", "version", "title")
+        results = page if full else [{key: item[key] for key in summary} for item in page]
+        return json_response({"results": results, "_page": page_info, "_links": {}})
 
     def delete(call: Call) -> Response:
         resource = _find(call, kind)
@@ -210,17 +235,14 @@ def stats(call: Call) -> Response:
 
 
 def schema_registry_routes(store: Store) -> list[Route]:
-    """Schema Registry routes, wrapped with the gateway checks."""
-
-    def route(path: str, handler: Handler, method: str) -> Route:
-        return Route(PREFIX + path, platform_endpoint(store, handler), methods=[method])
-
+    """Schema Registry routes, wrapped with the gateway checks; creates take the create latency."""
+    route = platform_routes(store, PREFIX, xdm_bad_request)
     result = [route("/stats", stats, "GET")]
     for kind in TITLED_KINDS:
         handlers = _handlers(kind)
         result += [
             route(f"/tenant/{kind}", handlers["list"], "GET"),
-            route(f"/tenant/{kind}", handlers["create"], "POST"),
+            route(f"/tenant/{kind}", handlers["create"], "POST", creates=True),
             route(f"/tenant/{kind}/{{id:path}}", handlers["get"], "GET"),
             route(f"/tenant/{kind}/{{id:path}}", handlers["delete"], "DELETE"),
         ]

@@ -7,7 +7,6 @@ and its dataset.
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any
 
@@ -15,21 +14,28 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from airflow_provider_aep.emulator.errors import ApiError
+from airflow_provider_aep.emulator.gateway import parse_json
 from airflow_provider_aep.emulator.state import Store
 
 MAX_PAYLOAD_BYTES = 1024 * 1024
 
 
+def _streaming_error_body(status: int, message: str) -> dict[str, Any]:
+    return {
+        "type": f"https://ns.adobe.com/aep/errors/DCS-{status}",
+        "title": message,
+        "status": status,
+        "report": {"message": message},
+    }
+
+
 def _streaming_error(status: int, message: str) -> JSONResponse:
-    return JSONResponse(
-        {
-            "type": f"https://ns.adobe.com/aep/errors/DCS-{status}",
-            "title": message,
-            "status": status,
-            "report": {"message": message},
-        },
-        status_code=status,
-    )
+    return JSONResponse(_streaming_error_body(status, message), status_code=status)
+
+
+def _bad_payload(message: str) -> ApiError:
+    return ApiError(400, _streaming_error_body(400, message))
 
 
 def _record_count(payload: Any) -> int:
@@ -51,9 +57,13 @@ def streaming_routes(store: Store) -> list[Route]:
         if "json" not in content_type.lower():
             return _streaming_error(400, "Content-Type must be application/json")
         try:
-            payload = json.loads(raw)
-        except json.JSONDecodeError:
-            return _streaming_error(400, "The payload is not valid JSON.")
+            payload = parse_json(raw, _bad_payload)
+        except ApiError as error:
+            return JSONResponse(error.body, status_code=error.status)
+        if not isinstance(payload, (dict, list)):
+            # A message is a JSON object (``streamingMessage`` in streaming-ingestion.yaml); webhook
+            # sources may post a JSON array of their events.
+            return _streaming_error(400, "The payload must be a JSON object or an array of them.")
         inlet_id = request.path_params["inlet_id"]
         for sandbox in store.sandboxes:
             for inlet in store.kind(sandbox, "inlets").values():
