@@ -1,11 +1,19 @@
 """Reading AEP list answers and building their ``property=`` filters (no I/O here).
 
-AEP lists come in three shapes, one per service family:
+A list is paged by what the server answers, never by an assumed page size; each service documents its
+own continuation:
 
 * Flow Service: ``{"items": [...], "_links": {"next": {"href": "/flows?continuationToken=..."}}}``,
   the last page having ``"_links": {}``;
-* Schema Registry: ``{"results": [...], "_page": {...}, "_links": {"next": {"href": ...}}}``;
-* Catalog: an object keyed by id (``{"<id>": {...}, ...}``), paged with ``start`` and ``limit``.
+* Schema Registry: ``{"results": [...], "_page": {"orderby", "next", "count"}, "_links": {...}}``:
+  the next page is the same request with ``start=<_page.next>`` (and its ``orderby``), none when
+  ``_page.next`` is null (help/xdm/api/appendix.md);
+* Catalog: an object keyed by id (``{"<id>": {...}, ...}``) and Data Prep ``{"data": [...]}``: ``start``
+  is an offset. Catalog caps a page below the ``limit`` asked for (20 with no ``limit``, 20 for
+  ``observableSchema``; help/catalog/api/filter-data.md), so a short page proves nothing: the next page
+  starts after the objects received, and the list ends with an empty page.
+
+A ``_links.next.href``, when a service sends one, always wins.
 """
 
 from __future__ import annotations
@@ -15,10 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-#: Catalog answers at most 100 objects a page.
-CATALOG_PAGE_SIZE = 100
-
 _NEEDS_QUOTES = re.compile(r'[\s,=!<>"\\&]')
+# Keys under which a service answers the objects of a list (anything else is a Catalog keyed object).
+_LIST_KEYS = ("items", "results", "children", "data")
 
 
 @dataclass(frozen=True)
@@ -31,29 +38,54 @@ class Page:
 
 
 def read_page(body: Any, path: str, params: Mapping[str, Any] | None) -> Page:
-    """Split one list answer into its objects and the request for the next page."""
+    """Split one list answer into its objects and the request for the next page.
+
+    :param body: the parsed answer.
+    :param path: the path that was requested (the next page of an offset list asks it again).
+    :param params: the query parameters that were sent.
+    """
     params = dict(params or {})
     if isinstance(body, list):
         return Page([item for item in body if isinstance(item, dict)])
     if not isinstance(body, dict):
         return Page([])
-    for key in ("items", "results", "children"):
-        if isinstance(body.get(key), list):
-            return Page(
-                [item for item in body[key] if isinstance(item, dict)],
-                next_path=_next_href(body),
-            )
-    # Catalog: an object keyed by id; the id is not repeated inside every object, so add it.
-    items = [
-        {"id": key, **value}
-        for key, value in body.items()
-        if isinstance(value, dict) and not key.startswith("_")
-    ]
-    limit = int(params.get("limit", CATALOG_PAGE_SIZE))
-    if items and len(items) >= limit:
-        next_params = {**params, "start": int(params.get("start", 0)) + len(items), "limit": limit}
-        return Page(items, next_path=path, next_params=next_params)
+    key = next((key for key in _LIST_KEYS if isinstance(body.get(key), list)), None)
+    if key is None:
+        # Catalog: an object keyed by id; the id is not repeated inside every object, so add it.
+        items = [
+            {"id": key, **value}
+            for key, value in body.items()
+            if isinstance(value, dict) and not key.startswith("_")
+        ]
+    else:
+        items = [item for item in body[key] if isinstance(item, dict)]
+    href = _next_href(body)
+    if href is not None:
+        return Page(items, next_path=href)
+    page_info = body.get("_page")
+    if key == "results" or (isinstance(page_info, dict) and "next" in page_info):
+        return Page(items, *_next_by_start_key(page_info, path, params))
+    if key in (None, "data") and items:
+        return Page(items, next_path=path, next_params={**params, "start": _offset(params) + len(items)})
     return Page(items)
+
+
+def _next_by_start_key(
+    page_info: Any, path: str, params: dict[str, Any]
+) -> tuple[str | None, dict[str, Any] | None]:
+    """Schema Registry: the next page starts after ``_page.next`` in the same ``orderby``."""
+    next_start = page_info.get("next") if isinstance(page_info, dict) else None
+    if next_start is None or next_start == "":
+        return None, None
+    orderby = params.get("orderby") or page_info.get("orderby")
+    return path, {**params, "start": next_start, **({"orderby": orderby} if orderby else {})}
+
+
+def _offset(params: Mapping[str, Any]) -> int:
+    try:
+        return max(0, int(params.get("start", 0)))
+    except (TypeError, ValueError):
+        return 0
 
 
 def single_item(body: Any, path: str) -> dict[str, Any]:

@@ -1,12 +1,15 @@
-"""Error parsing, retry arithmetic and list reading: the decisions the hooks make without I/O."""
+"""Error parsing, retry arithmetic and list reading: the decisions the hooks make without I/O, and
+list paging over real HTTP against the emulator."""
 
 from __future__ import annotations
 
 import email.utils
 import time
+from collections.abc import Iterator
 
 import pytest
 
+from airflow_provider_aep.emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import (
     AEPApiError,
     AEPAuthError,
@@ -16,7 +19,8 @@ from airflow_provider_aep.exceptions import (
     AEPRateLimitError,
     AEPServerError,
 )
-from airflow_provider_aep.hooks._core import AccessToken, RetryPolicy, parse_retry_after
+from airflow_provider_aep.hooks._core import TOKENS, AccessToken, RetryPolicy, parse_retry_after
+from airflow_provider_aep.hooks.aep import AEPHook
 from airflow_provider_aep.hooks.paging import property_filter, quote_value, read_page, single_item
 
 FLOW_404 = """{"type": "https://ns.adobe.com/aep/errors/FLOW-1439-404", "title": "Resource not found",
@@ -151,7 +155,36 @@ def test_read_page_understands_the_three_list_shapes() -> None:
     catalog = read_page(full, "/dataSets", {"limit": 2})
     assert catalog.items[0] == {"id": "id0", "name": "d0"}
     assert catalog.next_params == {"limit": 2, "start": 2}
-    assert read_page({"id9": {"name": "x"}}, "/dataSets", {"limit": 2, "start": 2}).next_path is None
+    # Catalog may answer fewer objects than the limit asked for, so only an empty page ends a list.
+    assert read_page({}, "/dataSets", {"limit": 2, "start": 3}).next_path is None
+
+
+def test_catalog_pages_by_what_came_back_not_by_an_assumed_size() -> None:
+    twenty = {f"id{i}": {"name": f"d{i}"} for i in range(20)}
+    first = read_page(twenty, "/dataSets", None)
+    assert (first.next_path, first.next_params) == ("/dataSets", {"start": 20})
+    short = read_page({"id40": {"name": "x"}}, "/dataSets", {"start": 40, "limit": 100})
+    assert (short.next_path, short.next_params) == ("/dataSets", {"start": 41, "limit": 100})
+    assert read_page({}, "/dataSets", {"start": 41, "limit": 100}).next_path is None
+
+
+def test_schema_registry_pages_by_page_next_and_data_prep_by_offset() -> None:
+    registry = read_page(
+        {"results": [{"title": "b"}], "_page": {"orderby": "title", "next": "b", "count": 1}, "_links": {}},
+        "/tenant/schemas",
+        {"limit": 1},
+    )
+    assert registry.next_params == {"limit": 1, "start": "b", "orderby": "title"}
+    last = {"results": [{"title": "c"}], "_page": {"orderby": "title", "next": None, "count": 1}}
+    assert read_page(last, "/tenant/schemas", {"start": "b"}).next_path is None
+    linked = {"results": [], "_page": {"next": "x"}, "_links": {"next": {"href": "/tenant/schemas?start=x"}}}
+    assert read_page(linked, "/tenant/schemas", None).next_path == "/tenant/schemas?start=x"
+
+    mapping_sets = read_page(
+        {"data": [{"id": "m1"}], "_page": {"count": 1, "limit": 10}}, "/mappingSets", None
+    )
+    assert (mapping_sets.items, mapping_sets.next_params) == ([{"id": "m1"}], {"start": 1})
+    assert read_page({"data": [], "_page": {"count": 0}}, "/mappingSets", {"start": 1}).next_path is None
 
 
 def test_single_item_unwraps_each_service() -> None:
@@ -187,3 +220,36 @@ def test_property_filter_builds_or_lists_and_rejects_injection() -> None:
         property_filter("name", "x", "=~")
     with pytest.raises(ValueError, match="property name"):
         property_filter("name==x&orderby", "y")
+
+
+@pytest.fixture
+def hook(aep_env: RunningEmulator) -> Iterator[AEPHook]:
+    TOKENS.clear()
+    with AEPHook(retry=RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.05)) as h:
+        yield h
+    TOKENS.clear()
+
+
+def test_every_dataset_comes_back_with_no_filter_and_no_limit(
+    aep_env: RunningEmulator, hook: AEPHook
+) -> None:
+    schema = hook.post(
+        "schemaregistry",
+        "/tenant/schemas",
+        json={
+            "type": "object",
+            "title": "Paging",
+            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
+        },
+    )["$id"]
+    created = {
+        hook.post("catalog", "/dataSets", json={"name": f"paging {n}", "schemaRef": {"id": schema}})[
+            0
+        ].rsplit("/", 1)[1]
+        for n in range(45)
+    }
+    listed = [item["id"] for item in hook.iter_items("catalog", "/dataSets")]
+    assert sorted(listed) == sorted(created)
+    pages = [r for r in aep_env.requests() if r["method"] == "GET" and r["path"].endswith("/dataSets")]
+    # The emulator answers at most 20 a page, as Catalog does with no limit: 20 + 20 + 5, then an empty page.
+    assert [r["query"] for r in pages] == ["", "start=20", "start=40", "start=45"]
