@@ -236,10 +236,9 @@ def _read_window(item: Mapping[str, Any]) -> tuple[int | None, int | None]:
         for activity in _sequence(item.get(key)):
             if isinstance(activity, Mapping):
                 extensions = _mapping(_mapping(activity.get("durationSummary")).get("extensions"))
-                start = epoch_seconds(extensions.get("windowStart"))
-                end = epoch_seconds(extensions.get("windowEnd"))
-                if start is not None and end is not None:
-                    return start, end
+                start, end = _number(extensions.get("windowStart")), _number(extensions.get("windowEnd"))
+                if start is not None and end is not None:  # always epoch milliseconds there
+                    return int(start // 1000), int(end // 1000)
     params = _mapping(item.get("params"))
     start, end = epoch_seconds(params.get("windowStartTime")), epoch_seconds(params.get("windowEndTime"))
     return (start, end) if start is not None and end is not None else (None, None)

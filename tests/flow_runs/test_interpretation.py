@@ -157,3 +157,57 @@ def test_window_fails_when_any_covering_run_failed() -> None:
 
 def test_window_without_runs_keeps_waiting() -> None:
     assert interpret_window([], 0, 100).outcome is Outcome.RUNNING
+
+
+def test_the_window_is_read_from_the_copy_activity_in_milliseconds() -> None:
+    """Adobe's monitoring example: ``activities[].durationSummary.extensions`` (epoch ms), no params."""
+    item = run_item(
+        "success",
+        activities=[
+            {
+                "id": "copyActivity",
+                "durationSummary": {"extensions": {"windowStart": 1596653708000, "windowEnd": 1596655508000}},
+            },
+            {"id": "promotionActivity", "durationSummary": {}},
+        ],
+    )
+    report = read_flow_run(item)
+    assert (report.window_start, report.window_end) == (1596653708, 1596655508)
+
+
+def test_the_activity_window_wins_over_params_and_half_a_window_is_none() -> None:
+    both = run_item(
+        "success",
+        activities=[{"durationSummary": {"extensions": {"windowStart": 100_000, "windowEnd": 200_000}}}],
+        params={"windowStartTime": "1", "windowEndTime": "2"},
+    )
+    assert (read_flow_run(both).window_start, read_flow_run(both).window_end) == (100, 200)
+    half = run_item("success", params={"windowStartTime": "1"})
+    assert (read_flow_run(half).window_start, read_flow_run(half).window_end) == (None, None)
+
+
+T0 = 1_700_000_000  # epoch seconds of the window start in the window-less tests
+
+
+def timed_run(run_id: str, created_s: int, status: str) -> FlowRunReport:
+    """A run that shows no window (help/dataflows/api/monitor.md), created ``created_s`` after ``T0``."""
+    return read_flow_run(
+        {"id": run_id, "createdAt": (T0 + created_s) * 1000, "metrics": {"statusSummary": {"status": status}}}
+    )
+
+
+def test_runs_without_a_window_cover_it_up_to_the_first_run_at_its_end() -> None:
+    """An incremental run ingests what arrived since the run before it: the window [T0, T0 + 100) is
+    complete when a run at or after its end succeeded, and every run after its start up to that one
+    counts."""
+    window = (T0, T0 + 100)
+    before = timed_run("before", 0, "failed")  # ran at the window start: data before it
+    inside = timed_run("inside", 50, "success")
+    closing = timed_run("closing", 100, "success")
+    later = timed_run("later", 200, "failed")  # holds data after the window only
+    verdict = interpret_window([later, closing, inside, before], *window)
+    assert verdict.outcome is Outcome.SUCCESS
+    assert [r.run_id for r in verdict.reports] == ["inside", "closing"]
+    assert interpret_window([before, inside], *window).outcome is Outcome.RUNNING
+    failed_inside = timed_run("inside", 50, "failed")
+    assert interpret_window([failed_inside, closing], *window).outcome is Outcome.FAILURE
