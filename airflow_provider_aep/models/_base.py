@@ -33,7 +33,6 @@ _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 _DIGITS = re.compile(r"^[0-9]+$")
 # An epoch in seconds stays below 10**11 until the year 5138; a bigger value is milliseconds.
 _MAX_EPOCH_SECONDS = 10**11
-_SECRET_KEY = re.compile(r"secret|password|passwd|token|key|credential|connectionstring|sas|signature", re.I)
 
 
 class AEPModel(BaseModel):
@@ -127,11 +126,6 @@ def _serialize_secret(value: SecretStr, info: SerializationInfo) -> str:
 def as_int(value: int | str) -> int:
     """The integer behind an :data:`IntegerLike` value."""
     return value if isinstance(value, int) else int(value)
-
-
-def is_secret_key(key: str) -> bool:
-    """Whether a parameter name (``clientSecret``, ``password``, ``sasToken``...) holds a secret."""
-    return bool(_SECRET_KEY.search(key))
 
 
 #: A string that is not empty or blank.

@@ -28,9 +28,9 @@ from airflow_provider_aep.models._base import (
     Secret,
     UUIDStr,
     XedMediaType,
-    is_secret_key,
     raise_rule_errors,
 )
+from airflow_provider_aep.models.secret_params import is_secret_name, looks_like_sas_token
 
 PAYPAL_CONNECTION_SPEC_ID = "221c7626-58f6-4eec-8ee2-042b0226f03b"
 SALESFORCE_MARKETING_CLOUD_CONNECTION_SPEC_ID = "ea1c2a08-b722-11eb-8529-0242ac130003"
@@ -116,9 +116,10 @@ class SalesforceMarketingCloudAwsAuth(AEPModel):
 class GenericAuth(AEPModel):
     """Credentials of any other source: ``params`` is passed through as given.
 
-    Every string under a secret-looking key (``password``, ``clientSecret``, ``sasToken``,
-    ``accessKeyId``...) is held as a :class:`~pydantic.SecretStr`, so it stays masked everywhere
-    but in :meth:`to_payload`.
+    Every secret string (:mod:`~airflow_provider_aep.models.secret_params`: under a secret-looking
+    name such as ``password``, ``clientSecret``, ``sasToken``, ``sasUri``, ``connectionString``, or a
+    shared access signature whatever its name) is held as a :class:`~pydantic.SecretStr`, so it stays
+    masked everywhere but in :meth:`to_payload`.
 
     :param specName: the authentication spec name of the source's connection spec.
     :param params: the credentials and settings the source asks for.
@@ -130,7 +131,9 @@ class GenericAuth(AEPModel):
     @field_validator("params")
     @classmethod
     def _hide_secrets(cls, params: dict[str, Any]) -> dict[str, Any]:
-        return {key: _hide(value, is_secret_key(key)) for key, value in params.items()}
+        hidden = _hide(params, secret=False)
+        assert isinstance(hidden, dict)
+        return hidden
 
     @field_serializer("params")
     def _show_secrets(self, params: dict[str, Any], info: SerializationInfo) -> dict[str, Any]:
@@ -141,10 +144,10 @@ class GenericAuth(AEPModel):
 
 
 def _hide(value: Any, secret: bool) -> Any:
-    if isinstance(value, str) and secret:
-        return SecretStr(value)
+    if isinstance(value, str):
+        return SecretStr(value) if secret or looks_like_sas_token(value) else value
     if isinstance(value, Mapping):
-        return {key: _hide(item, secret or is_secret_key(str(key))) for key, item in value.items()}
+        return {key: _hide(item, secret or is_secret_name(str(key))) for key, item in value.items()}
     if isinstance(value, list):
         return [_hide(item, secret) for item in value]
     return value

@@ -11,14 +11,15 @@ The message never contains an input value, so a secret cannot leak through it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from airflow_provider_aep.exceptions import AEPConfigError
-from airflow_provider_aep.models._base import RULE_ERROR_TYPE, is_secret_key
+from airflow_provider_aep.models._base import RULE_ERROR_TYPE
+from airflow_provider_aep.models.secret_params import secret_strings
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -48,7 +49,8 @@ def validate_request(model: type[M], data: Mapping[str, Any] | Sequence[Any] | M
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        message = describe_errors(error, what, secrets=list(_secret_values(data)))
+        secrets = [] if isinstance(data, BaseModel) else list(secret_strings(data))
+        message = describe_errors(error, what, secrets=secrets)
     # Raised outside the ``except`` so the pydantic error (which can hold inputs) is not chained.
     raise AEPConfigError(message)
 
@@ -100,17 +102,3 @@ def _rule(detail: ErrorDetails) -> str:
         return f"must be one of {expected}" if " or " in expected else f"must be {expected}"
     message = detail["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     return message[:1].lower() + message[1:]
-
-
-def _secret_values(data: object, under_secret_key: bool = False) -> Iterator[str]:
-    """Every string found under a secret-looking key of ``data``, at any depth."""
-    if isinstance(data, BaseModel):
-        return
-    if isinstance(data, Mapping):
-        for key, value in data.items():
-            yield from _secret_values(value, under_secret_key or is_secret_key(str(key)))
-    elif isinstance(data, (list, tuple)):
-        for value in data:
-            yield from _secret_values(value, under_secret_key)
-    elif isinstance(data, str) and under_secret_key:
-        yield data

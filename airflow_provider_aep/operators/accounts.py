@@ -10,9 +10,10 @@ from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, Resou
 from airflow_provider_aep.operators.credentials import (
     SOURCE_PRESET_NAMES,
     SourceAuthPreset,
+    auth_password_params,
     check_credential_fields,
     check_no_secret_literals,
-    looks_secret,
+    masked_secrets,
     read_source_credentials,
     source_preset,
 )
@@ -31,7 +32,11 @@ class AEPCreateBaseConnectionOperator(AEPEnsureResourceOperator):
     and host become ``clientId``, ``clientSecret`` and ``host``; with
     ``"salesforce_marketing_cloud_aws"`` the extra ``subdomain`` replaces the host. Any other source:
     give ``connection_spec_id``, ``auth_spec_name`` and ``credential_fields``. Secrets are masked in
-    logs and never pushed to XCom.
+    logs, redacted from errors and never pushed to XCom: what the password field holds, every
+    parameter with a secret-looking name (``clientSecret``, ``sasUri``, ``sasToken``,
+    ``connectionString``...), every parameter the connection spec's ``authSpec`` marks
+    ``format: password`` (the spec is read before the create), and any shared access signature
+    (a value with ``sig=``).
 
     XCom: return value = base connection id; ``etag``; ``created`` (False when reused).
 
@@ -43,8 +48,8 @@ class AEPCreateBaseConnectionOperator(AEPEnsureResourceOperator):
     :param auth_spec_name: ``auth.specName`` (other sources; templated).
     :param credential_fields: ``auth.params`` name -> ``login``/``password``/``host``/``schema``/``port``/
         ``extra.<key>`` of ``source_conn_id``.
-    :param auth_params: non-secret ``auth.params`` given in the DAG (e.g. a host); secret-looking
-        names are refused (templated).
+    :param auth_params: non-secret ``auth.params`` given in the DAG (e.g. a host); secrets (see above)
+        are refused (templated).
     :param description: optional description (templated).
     :param connection_spec_version: the connection spec version, ``1.0``.
     """
@@ -128,12 +133,15 @@ class AEPCreateBaseConnectionOperator(AEPEnsureResourceOperator):
             key: field for key, field in preset.credential_fields.items() if key not in self.auth_params
         }
         credentials = read_source_credentials(self.source_conn_id, wanted)
-        self._secrets = [str(value) for key, value in credentials.items() if looks_secret(key)]
-        params = {**self.auth_params, **credentials}
         body = {
             "name": self.name,
             "description": self.description,
-            "auth": {"specName": preset.spec_name, "params": params},
+            "auth": {"specName": preset.spec_name, "params": {**self.auth_params, **credentials.params}},
             "connectionSpec": {"id": preset.connection_spec_id, "version": self.connection_spec_version},
         }
-        return validate_request(BaseConnection, body, "base connection").to_payload()
+        payload = validate_request(BaseConnection, body, "base connection").to_payload()
+        # Valid: now ask the connection spec which parameters AEP itself treats as passwords.
+        password_params = auth_password_params(self.hook, preset.connection_spec_id, preset.spec_name)
+        check_no_secret_literals(self.auth_params, secret_params=password_params)
+        self._secrets = [*credentials.secrets, *masked_secrets(credentials.params, password_params)]
+        return payload

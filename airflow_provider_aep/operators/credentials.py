@@ -3,20 +3,30 @@
 A base connection carries the source's own credentials in ``auth.params``. They never come from DAG
 code: the operator names an Airflow connection (``source_conn_id``), and each ``auth.params`` entry
 is read from one of its fields: ``login``, ``password``, ``host``, ``schema``, ``port`` or
-``extra.<key>``. What is read from the password or a secret-looking extra is registered with
-Airflow's secret masker before it goes anywhere.
+``extra.<key>``. What is secret (read from the password, or secret by the one rule of
+:mod:`~airflow_provider_aep.models.secret_params`: a secret-looking name, an ``authSpec`` parameter
+marked ``format: password``, a shared access signature) is registered with Airflow's secret masker
+before it goes anywhere, redacted from errors and never pushed to XCom.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from airflow_provider_aep.exceptions import AEPConfigError
+from airflow_provider_aep.models.secret_params import (
+    is_secret_name,
+    password_params,
+    secret_strings,
+)
+
+if TYPE_CHECKING:
+    from airflow_provider_aep.hooks.aep import AEPHook
 
 CONNECTION_FIELDS = ("login", "password", "host", "schema", "port")
-_SECRET_WORDS = ("secret", "password", "passwd", "token", "key", "credential", "signature")
 
 
 @dataclass(frozen=True)
@@ -69,10 +79,24 @@ def source_preset(name: str) -> SourceAuthPreset:
         ) from None
 
 
-def looks_secret(name: str) -> bool:
-    """Whether a parameter name (``clientSecret``, ``sasToken``, ``password``) holds a secret."""
-    lowered = name.lower()
-    return any(word in lowered for word in _SECRET_WORDS)
+def auth_password_params(hook: AEPHook, connection_spec_id: str, spec_name: str) -> frozenset[str]:
+    """The ``auth.params`` the source's connection spec marks ``format: password`` for ``spec_name``.
+
+    Read with ``GET /connectionSpecs/{id}``: these are secret whatever their names.
+    """
+    path = f"/connectionSpecs/{quote(str(connection_spec_id), safe='')}"
+    return password_params(hook.get_item("flowservice", path), spec_name)
+
+
+def connection_password_params(hook: AEPHook, connection: Mapping[str, Any]) -> frozenset[str]:
+    """The password-format ``auth.params`` of a base connection as AEP answered it (none if unknown)."""
+    spec = connection.get("connectionSpec")
+    auth = connection.get("auth")
+    spec_id = spec.get("id") if isinstance(spec, Mapping) else None
+    spec_name = auth.get("specName") if isinstance(auth, Mapping) else None
+    if not isinstance(spec_id, str) or not isinstance(spec_name, str):
+        return frozenset()
+    return auth_password_params(hook, spec_id, spec_name)
 
 
 def check_credential_fields(fields: Mapping[str, str], what: str = "credential_fields") -> None:
@@ -87,51 +111,76 @@ def check_credential_fields(fields: Mapping[str, str], what: str = "credential_f
             )
 
 
-def check_no_secret_literals(params: Mapping[str, Any], what: str = "auth_params") -> None:
-    """Refuse secret-looking literals in DAG code: secrets belong in the Airflow connection."""
-    for name in params:
-        if looks_secret(str(name)):
+def check_no_secret_literals(
+    params: Mapping[str, Any], what: str = "auth_params", secret_params: Collection[str] = ()
+) -> None:
+    """Refuse secret literals in DAG code: secrets belong in the Airflow connection.
+
+    :param secret_params: the connection spec's password-format parameters, once known.
+    """
+    for name, value in params.items():
+        if next(secret_strings({str(name): value}, secret_params), None) is not None:
             raise AEPConfigError(
-                f"{what}.{name}: looks like a secret; put it in the source's Airflow connection "
+                f"{what}.{name}: is a secret; put it in the source's Airflow connection "
                 "(source_conn_id) and map it with credential_fields instead"
             )
 
 
-def read_source_credentials(conn_id: str, fields: Mapping[str, str]) -> dict[str, Any]:
+def masked_secrets(
+    params: Mapping[str, Any], secret_params: Collection[str] = (), *, secret: bool = False
+) -> tuple[str, ...]:
+    """Register every secret string of ``params`` with Airflow's secret masker, and return them.
+
+    :param secret_params: the connection spec's password-format parameters.
+    :param secret: every string of ``params`` is secret (read from a connection's password).
+    """
+    from airflow.sdk.log import mask_secret
+
+    found = tuple(secret_strings(params, secret_params, secret=secret))
+    for value in found:
+        mask_secret(value)
+    return found
+
+
+@dataclass(frozen=True)
+class SourceCredentials:
+    """``auth.params`` read from a source's Airflow connection, and which of their values are secret.
+
+    :param params: ``auth.params`` name -> value.
+    :param secrets: the secret values (already registered with the secret masker).
+    """
+
+    params: dict[str, Any] = field(repr=False)
+    secrets: tuple[str, ...] = field(repr=False)
+
+
+def read_source_credentials(
+    conn_id: str, fields: Mapping[str, str], secret_params: Collection[str] = ()
+) -> SourceCredentials:
     """Read ``auth.params`` from the Airflow connection ``conn_id``; secrets are masked first.
 
     :param conn_id: the source's Airflow connection (e.g. ``paypal_default``).
     :param fields: ``auth.params`` name -> ``login``, ``password``, ``host``, ``schema``, ``port``
         or ``extra.<key>``.
+    :param secret_params: the connection spec's password-format parameters.
     :raises AEPConfigError: a mapped field is empty on the connection (named, its value never shown).
     """
     from airflow.sdk import BaseHook
-    from airflow.sdk.log import mask_secret
 
     conn = BaseHook.get_connection(conn_id)
     extra: Mapping[str, Any] = conn.extra_dejson or {}
     params: dict[str, Any] = {}
+    secrets: list[str] = []
     missing: list[str] = []
     for param, source in fields.items():
         value = extra.get(source[6:]) if source.startswith("extra.") else getattr(conn, source, None)
         if value in (None, ""):
             missing.append(f"{param} (from {source})")
             continue
-        if source == "password" or looks_secret(param) or looks_secret(source):
-            mask_secret(str(value))
+        secret_source = source == "password" or is_secret_name(source)
+        as_text = value if isinstance(value, (str, Mapping, list)) else str(value)  # a numeric password
+        secrets += masked_secrets({param: as_text}, secret_params, secret=secret_source)
         params[param] = value
     if missing:
         raise AEPConfigError(f"Airflow connection {conn_id!r} lacks {', '.join(missing)}")
-    return params
-
-
-def scrub_secrets(value: Any) -> Any:
-    """A copy of a JSON value without the values of secret-looking keys (for XCom and logs)."""
-    if isinstance(value, Mapping):
-        return {
-            key: "***" if looks_secret(str(key)) and isinstance(item, str) else scrub_secrets(item)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [scrub_secrets(item) for item in value]
-    return value
+    return SourceCredentials(params, tuple(secrets))

@@ -12,13 +12,14 @@ from urllib.parse import quote
 
 from airflow_provider_aep.exceptions import AEPConfigError, AEPError
 from airflow_provider_aep.links import AEPDataflowLink
+from airflow_provider_aep.models.secret_params import without_secrets
 from airflow_provider_aep.operators.base import AEPBaseOperator, patch_with_if_match, redact_error
 from airflow_provider_aep.operators.credentials import (
     SOURCE_PRESET_NAMES,
     check_credential_fields,
-    looks_secret,
+    check_no_secret_literals,
+    connection_password_params,
     read_source_credentials,
-    scrub_secrets,
     source_preset,
 )
 from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
@@ -71,12 +72,15 @@ class AEPGetDataflowOperator(AEPBaseOperator):
         )
         if inlet:
             self.log.info("The dataflow %s streams from %s", flow_id, inlet)
-        result: dict[str, Any] = scrub_secrets(flow)
+        result: dict[str, Any] = without_secrets(flow)
         return result
 
 
 class AEPGetBaseConnectionOperator(AEPBaseOperator):
     """Read a base connection (``GET /connections/{id}``) and return it without its secrets.
+
+    Secret: the parameters with secret-looking names or shared access signature values, and those its
+    connection spec's ``authSpec`` marks ``format: password`` (the spec is read too).
 
     XCom: return value = the base connection object; ``etag``; ``inlet_url`` (HTTP API source).
 
@@ -94,8 +98,8 @@ class AEPGetBaseConnectionOperator(AEPBaseOperator):
 
         connection_id = _required_id(self.base_connection_id, "base_connection_id")
         item = self.hook.get_item("flowservice", f"/connections/{quote(connection_id, safe='')}")
-        self.push(context, {"etag": etag(item), "inlet_url": inlet_url(item)})
-        result: dict[str, Any] = scrub_secrets(item)
+        result: dict[str, Any] = without_secrets(item, connection_password_params(self.hook, item))
+        self.push(context, {"etag": etag(item), "inlet_url": without_secrets(inlet_url(item))})
         return result
 
 
@@ -195,6 +199,8 @@ class AEPUpdateBaseConnectionOperator(_AEPPatchOperator):
             raise AEPConfigError("credential_fields: give source or credential_fields with source_conn_id")
         if credential_fields is not None:
             check_credential_fields(credential_fields)
+        if isinstance(operations, Sequence) and not isinstance(operations, str):
+            check_no_secret_operations(operations)
         if not operations and not source_conn_id:
             raise AEPConfigError(
                 "operations: give JSON Patch operations, or source_conn_id to rotate credentials"
@@ -207,21 +213,34 @@ class AEPUpdateBaseConnectionOperator(_AEPPatchOperator):
 
     def execute(self, context: Context) -> str:
         operations = [dict(op) for op in self.operations]
-        secrets: list[str] = []
+        check_no_secret_operations(operations)
+        secrets: tuple[str, ...] = ()
         if self.source_conn_id:
             fields = dict(source_preset(self.source).credential_fields) if self.source else {}
             fields.update(self.credential_fields)
-            credentials = read_source_credentials(self.source_conn_id, fields)
+            resource_id = _required_id(self.base_connection_id, self.id_argument)
+            current = self.hook.get_item("flowservice", f"/connections/{quote(resource_id, safe='')}")
+            password_params = connection_password_params(self.hook, current)
+            credentials = read_source_credentials(self.source_conn_id, fields, password_params)
             operations += [
                 {"op": "replace", "path": f"/auth/params/{name}", "value": value}
-                for name, value in credentials.items()
+                for name, value in credentials.params.items()
             ]
-            secrets = [str(value) for name, value in credentials.items() if looks_secret(name)]
+            secrets = credentials.secrets
         try:
             return self.patch(context, self.base_connection_id, operations)
         except AEPError as error:
             redact_error(error, secrets)
             raise
+
+
+def check_no_secret_operations(operations: Sequence[Any]) -> None:
+    """Refuse a JSON Patch operation that writes a secret literal (``/auth/params/clientSecret``)."""
+    for index, operation in enumerate(operations):
+        if not isinstance(operation, Mapping):
+            continue
+        name = str(operation.get("path", "")).rstrip("/").rpartition("/")[2]
+        check_no_secret_literals({name: operation.get("value")}, what=f"operations[{index}]")
 
 
 class _AEPDataflowActionOperator(AEPBaseOperator):

@@ -10,8 +10,16 @@ import pytest
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from airflow_provider_aep.emulator.specs import CONNECTION_SPECS
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.models.connections import BaseConnection
+from airflow_provider_aep.models.secret_params import (
+    is_secret_name,
+    looks_like_sas_token,
+    password_params,
+    secret_strings,
+    without_secrets,
+)
 from airflow_provider_aep.models.validation import describe_errors, validate_request
 
 SECRET = "s3cr3t-Value-0042"
@@ -35,7 +43,13 @@ GENERIC = {
     "name": "Azure Blob",
     "auth": {
         "specName": "ConnectionString",
-        "params": {"connectionString": SECRET, "nested": {"sasToken": SECRET + "-sas"}, "region": "emea"},
+        "params": {
+            "connectionString": SECRET,
+            "nested": {"sasToken": SECRET + "-sas"},
+            "sasUri": "https://acct.blob.core.windows.net/c?" + SECRET,
+            "endpoint": f"https://acct.blob.core.windows.net/c?sv=2022-11-02&sig={SECRET}",
+            "region": "emea",
+        },
     },
     "connectionSpec": {"id": "d771e9c1-4f26-40dc-8617-ce58c4b53702", "version": "1.0"},
 }
@@ -107,3 +121,74 @@ def test_a_message_that_quotes_a_secret_is_masked() -> None:
     )
     message = describe_errors(quoting, "base connection", secrets=[SECRET])
     assert message == "Invalid base connection: name: bad value **********"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "clientSecret",
+        "password",
+        "apiKey",
+        "accessKeyId",
+        "credentials",
+        "connectionString",
+        "connection_string",
+        "sasUri",
+        "sasToken",
+        "SASToken",
+        "azureSasUri",
+        "sas_url",
+    ],
+)
+def test_secret_names(name: str) -> None:
+    assert is_secret_name(name)
+
+
+@pytest.mark.parametrize("name", ["host", "clientId", "subdomain", "region", "hasAssets", "container"])
+def test_plain_names(name: str) -> None:
+    assert not is_secret_name(name)
+
+
+@pytest.mark.parametrize(
+    ("value", "secret"),
+    [
+        ("sv=2022-11-02&ss=b&srt=co&sp=rl&sig=abc%3D", True),
+        ("https://acct.blob.core.windows.net/c?sv=2022-11-02&SIG=abc", True),
+        ("?sig=abc", True),
+        ("https://acct.blob.core.windows.net/c?design=1", False),
+        ("signature-less text", False),
+        (42, False),
+    ],
+)
+def test_sas_token_values(value: object, secret: bool) -> None:
+    assert looks_like_sas_token(value) is secret
+
+
+def test_password_params_are_read_from_the_auth_spec_the_emulator_serves() -> None:
+    sfmc = next(spec for spec in CONNECTION_SPECS if spec["name"] == "Salesforce Marketing Cloud")
+    assert password_params(sfmc, "OAuth2 Client Credential") == {"clientSecret"}
+    assert password_params(sfmc, "No such auth") == frozenset()
+    nested = {
+        "authSpec": [
+            {
+                "name": "Pin",
+                "spec": {
+                    "oneOf": [{"properties": {"accountPin": {"type": "string", "format": "password"}}}],
+                    "properties": {"host": {"type": "string"}},
+                },
+            }
+        ]
+    }
+    assert password_params(nested, "Pin") == {"accountPin"}
+
+
+def test_one_rule_for_masking_and_scrubbing() -> None:
+    params = {"accountPin": "1234", "host": "h", "inner": {"sasUri": "u"}, "url": "x?sig=y", "n": 7}
+    assert sorted(secret_strings(params, {"accountPin"})) == ["1234", "u", "x?sig=y"]
+    assert without_secrets(params, {"accountPin"}) == {
+        "accountPin": "***",
+        "host": "h",
+        "inner": {"sasUri": "***"},
+        "url": "***",
+        "n": 7,
+    }
