@@ -38,7 +38,11 @@ class AEPApiError(AEPError):
     :param method: HTTP method of the failed call.
     :param url: URL path of the failed call (no query string, no credentials).
     :param body: the parsed error body, as AEP sent it.
+
+    ``retry_after`` holds the answer's ``Retry-After`` header (``None`` when there was none).
     """
+
+    retry_after: str | None = None
 
     def __init__(
         self,
@@ -107,7 +111,7 @@ class AEPApiError(AEPError):
                 body=body,
             )
         error_class = _class_for(status, code)
-        return error_class(
+        error = error_class(
             status=status,
             code=code,
             title=title,
@@ -117,6 +121,9 @@ class AEPApiError(AEPError):
             url=url,
             body=body,
         )
+        # what AEP asked for before a new try (seconds or an HTTP date), for waits that outlive the hook
+        error.retry_after = (headers or {}).get("retry-after")
+        return error
 
 
 class AEPRedirectError(AEPApiError):

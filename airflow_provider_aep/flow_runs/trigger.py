@@ -113,9 +113,11 @@ class AEPFlowRunTrigger(BaseTrigger):
         hook = AEPAsyncHook(self.aep_conn_id, sandbox=self.sandbox)
         reports: list[FlowRunReport] = []
         while True:
+            pause = self.poll_interval
             try:
                 reports = await self.poll(hook)
             except TRANSIENT_ERRORS as exc:
+                pause = max(pause, asked_pause(exc))
                 self.log.warning("Still waiting for %s: AEP did not answer (%s)", self.target.describe(), exc)
             except AEPError as exc:
                 yield self._event("error", reports, message=str(exc))
@@ -128,7 +130,7 @@ class AEPFlowRunTrigger(BaseTrigger):
             if remaining <= 0:
                 yield self._event("timeout", reports)
                 return
-            await asyncio.sleep(min(self.poll_interval, remaining))
+            await asyncio.sleep(min(pause, remaining))
 
     async def poll(self, hook: Any) -> list[FlowRunReport]:
         """One look at the runs: each run by id, or the dataflow's runs created since the window start."""
@@ -153,6 +155,13 @@ class AEPFlowRunTrigger(BaseTrigger):
             **extra,
         }
         return TriggerEvent(payload)  # type: ignore[no-untyped-call]
+
+
+def asked_pause(error: Exception) -> float:
+    """Seconds AEP asked to wait (``Retry-After`` of a 429/503 left after the hook's own retries)."""
+    from airflow_provider_aep.hooks._core import parse_retry_after
+
+    return parse_retry_after(getattr(error, "retry_after", None)) or 0.0
 
 
 async def _all_items(hook: Any, query: list[tuple[str, str]]) -> list[dict[str, Any]]:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import time
+
+import pytest
 
 from airflow_provider_aep.emulator.testing import RunningEmulator
 from airflow_provider_aep.hooks.aep import AEPHook
@@ -93,3 +96,25 @@ def test_transient_errors_are_waited_out(aep: RunningEmulator, hook: AEPHook, ma
     event = run_trigger(AEPFlowRunTrigger(deadline=time.time() + 30, run_ids=[run_id], poll_interval=0.2))
     assert event["status"] == "finished"
     assert sum(r["status"] == 503 for r in aep.requests()) == 2
+
+
+def test_retry_after_is_honoured_once_the_hooks_retries_are_spent(
+    aep: RunningEmulator, hook: AEPHook, make_flow: MakeFlow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 429 left over after the hook's tries: the next poll waits what ``Retry-After`` asked, not less."""
+    connection = json.loads(os.environ["AIRFLOW_CONN_AEP_DEFAULT"])
+    connection["extra"]["max_attempts"] = 1  # the hook gives up at once: the trigger's loop decides
+    monkeypatch.setenv("AIRFLOW_CONN_AEP_ONE_TRY", json.dumps(connection))
+    flow = make_flow(start_time=FAR_FUTURE)
+    run_id = start_run(hook, flow)
+    aep.add_faults(
+        [{"method": "GET", "path": "/data/foundation/flowservice/runs/", "status": 429, "retry_after": 2}]
+    )
+    trigger = AEPFlowRunTrigger(
+        deadline=time.time() + 30, run_ids=[run_id], poll_interval=0.2, aep_conn_id="aep_one_try"
+    )
+    event = run_trigger(trigger)
+    assert event["status"] == "finished"
+    polls = [r for r in aep.requests() if r["method"] == "GET" and "/runs/" in r["path"]]
+    assert polls[0]["status"] == 429
+    assert polls[1]["time"] - polls[0]["time"] >= 1.9, "the next poll came before Retry-After"
