@@ -88,4 +88,5 @@ def create_app(settings: EmulatorSettings, public_url: str | None = None) -> ASG
     ]
     app = Starlette(routes=routes, exception_handlers={404: _not_found, 405: _method_not_allowed})
     app.state.runtime = runtime
-    return record_requests(FaultAndLogMiddleware(TrailingSlashes(app), runtime))  # AEP_EMULATOR_RECORD: see recording.py
+    routed = FaultAndLogMiddleware(TrailingSlashes(app), runtime)
+    return record_requests(routed)  # AEP_EMULATOR_RECORD: see recording.py
