@@ -31,6 +31,37 @@ def is_field_group_ref(ref: str) -> bool:
     return bool(_NOT_A_CLASS.search(ref))
 
 
+def same_xdm_ref(first: str, second: str) -> bool:
+    """Whether two references name the same XDM resource, each an ``$id`` or a ``meta:altId``.
+
+    AEP derives the ``meta:altId`` from the ``$id``: ``https://ns.adobe.com/acme/classes/1a2b``
+    is ``_acme.classes.1a2b``, ``https://ns.adobe.com/xdm/context/profile`` is ``_xdm.context.profile``.
+    """
+    return _alt_id(first) == _alt_id(second)
+
+
+def _alt_id(ref: str) -> str:
+    ref = ref.strip()
+    prefix = "https://ns.adobe.com/"
+    if ref.lower().startswith(prefix):
+        ref = "_" + ref[len(prefix) :].strip("/").replace("/", ".")
+    return ref.lower()
+
+
+def schema_class_refs(schema: Mapping[str, Any]) -> list[str]:
+    """The class a schema implements, as AEP answers it: ``meta:class``, else its ``allOf`` class refs."""
+    meta_class = schema.get("meta:class")
+    if isinstance(meta_class, str) and meta_class:
+        return [meta_class]
+    all_of = schema.get("allOf")
+    refs = (
+        [entry.get("$ref") for entry in all_of if isinstance(entry, Mapping)]
+        if isinstance(all_of, list)
+        else []
+    )
+    return [ref for ref in refs if isinstance(ref, str) and ref and not is_field_group_ref(ref)]
+
+
 class AllOfRef(AEPOpenModel):
     """One ``allOf`` entry of a schema: the class or a field group it implements.
 

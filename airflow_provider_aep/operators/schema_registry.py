@@ -8,10 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.links import AEPSchemaLink
-from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, ResourceKind
+from airflow_provider_aep.operators.base import (
+    AEPEnsureResourceOperator,
+    AEPResourceMismatchError,
+    ResourceKind,
+)
 from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
 
 if TYPE_CHECKING:
@@ -51,6 +56,8 @@ class AEPCreateSchemaOperator(_AEPEnsureXdmOperator):
 
     The schema implements one class (``class_id``: a standard class such as
     ``https://ns.adobe.com/xdm/context/profile`` or an ad-hoc class's ``$id``) and any field groups.
+    A schema found with the same title is reused only if it implements that class (its
+    ``meta:class``, ``$id`` or ``meta:altId`` form); otherwise the task fails naming both classes.
 
     XCom: return value = schema ``$id``; ``schema_id``; ``schema_alt_id`` (``meta:altId``);
     ``schema_version``; ``created``. Extra link: the schema in AEP.
@@ -113,6 +120,24 @@ class AEPCreateSchemaOperator(_AEPEnsureXdmOperator):
             "allOf": [{"$ref": ref} for ref in (self.class_id, *self.field_group_ids)],
         }
         return validate_request(TenantSchema, body, "schema").to_payload()
+
+    def check_identity(
+        self, existing: Mapping[str, Any], payload: Mapping[str, Any], label: str, resource_id: str
+    ) -> None:
+        """A schema found by title is reused only if it implements the requested class."""
+        from airflow_provider_aep.models.schemas import same_xdm_ref, schema_class_refs
+
+        wanted = payload.get("meta:class") or payload["allOf"][0]["$ref"]
+        if "meta:class" not in existing:  # a look-up answers ids and titles only: read the schema
+            path = f"{self.kind.collection}/{quote(resource_id, safe='')}"
+            existing = self.hook.get(self.kind.service, path, headers=XED_FULL_ACCEPT)
+        found = schema_class_refs(existing) if isinstance(existing, Mapping) else []
+        if not any(same_xdm_ref(wanted, ref) for ref in found):
+            raise AEPResourceMismatchError(
+                f"{label} already exists ({resource_id}) with class {' or '.join(found) or 'unknown'}, "
+                f"not the requested class {wanted}; give this schema another title, or delete the "
+                "existing one"
+            )
 
 
 class AEPCreateAdhocClassOperator(_AEPEnsureXdmOperator):
