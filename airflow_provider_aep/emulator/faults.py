@@ -145,6 +145,7 @@ class FaultAndLogMiddleware:
             "status": None,
             "time": self.runtime.store.now(),
             "sandbox": sandbox,
+            "user_agent": headers.get(b"user-agent", b"").decode("latin-1") or None,
             "request_id": request_id,
         }
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import hashlib
 import json
 import random
@@ -47,6 +48,18 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 #: Renew a token this long before it expires (at most a tenth of its lifetime, for short-lived ones).
 TOKEN_RENEWAL_MARGIN_SECONDS = 600.0
+
+
+@functools.cache
+def user_agent() -> str:
+    """``airflow-provider-aep/<version>``, sent on every request; read from the installed package once."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        installed = version("airflow-provider-aep")
+    except PackageNotFoundError:  # running from a checkout that is not installed
+        from airflow_provider_aep import __version__ as installed
+    return f"airflow-provider-aep/{installed}"
 
 
 def _extra(extra: Mapping[str, Any], name: str) -> Any:
@@ -350,9 +363,11 @@ class Call:
                 "method": self.method,
                 "url": self.url,
                 "data": dict(self.form),
+                "headers": {"User-Agent": user_agent()},
                 "timeout": self.settings.timeout,
             }
         headers = {
+            "User-Agent": user_agent(),
             "Authorization": f"Bearer {token}",
             "x-api-key": self.settings.client_id,
             "x-gw-ims-org-id": self.settings.org_id,

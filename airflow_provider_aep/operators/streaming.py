@@ -82,7 +82,9 @@ class AEPSendStreamingEventsOperator(AEPBaseOperator):
         return url
 
     def headers(self) -> dict[str, str]:
-        headers = {"Content-Type": "application/json"}
+        from airflow_provider_aep.hooks._core import user_agent
+
+        headers = {"Content-Type": "application/json", "User-Agent": user_agent()}
         if self.authenticated:
             settings = self.hook.settings
             headers |= {

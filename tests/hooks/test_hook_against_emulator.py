@@ -6,8 +6,11 @@ import asyncio
 import json
 import logging
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -405,3 +408,28 @@ def test_async_a_401_with_unchanged_credentials_is_final_and_not_repeated(
     with pytest.raises(AEPAuthError):
         run_async(lambda: hook.get("flowservice", "/flows"))
     assert len(calls(aep, FLOWS)) == 2  # the first try and the one after a renewed token
+
+
+USER_AGENT = f"airflow-provider-aep/{version('airflow-provider-aep')}"
+
+
+def test_every_request_names_the_provider_in_its_user_agent(aep: RunningEmulator, hook: AEPHook) -> None:
+    hook.get("flowservice", "/flows")
+    hook.post("flowservice", "/connections", json=PAYPAL_CONNECTION)
+    aep.expire_tokens()
+    list(hook.iter_items("flowservice", "/connections"))  # a 401, a new token, the repeat
+    run_async(lambda: AEPAsyncHook(retry=FAST).get("flowservice", "/flows"))
+    sent = aep.requests()
+    assert {r["path"] for r in sent} >= {IMS, FLOWS, "/data/foundation/flowservice/connections"}
+    assert {r["method"] for r in sent} == {"GET", "POST"}
+    assert [r for r in sent if r["user_agent"] != USER_AGENT] == []
+
+
+def test_the_user_agent_is_computed_on_first_use_not_at_import() -> None:
+    code = (
+        "import airflow_provider_aep.hooks.aep, airflow_provider_aep.hooks.aep_async\n"
+        "from airflow_provider_aep.hooks._core import user_agent\n"
+        "print(user_agent.cache_info().misses)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "0"

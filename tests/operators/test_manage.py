@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from importlib.metadata import version
 
 import pytest
 
@@ -212,3 +213,11 @@ def test_a_redirected_delete_fails_and_does_not_log_deleted(
         run(AEPDeleteConnectionOperator(task_id="base", connection_id=base))
     assert "Deleted" not in caplog.text
     assert [a["id"] for a in aep.state()["prod"]["connections"]] == [base]
+
+
+def test_every_request_of_a_tutorial_names_the_provider_in_its_user_agent(aep: RunningEmulator) -> None:
+    shopify_streaming(Tutorial("000"))  # hook calls, IMS, and the streaming inlet's own client
+    sent = aep.requests()
+    assert any(r["path"].startswith("/collection/") for r in sent)
+    agents = {r["user_agent"] for r in sent}
+    assert agents == {f"airflow-provider-aep/{version('airflow-provider-aep')}"}
