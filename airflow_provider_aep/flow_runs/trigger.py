@@ -180,6 +180,13 @@ async def _all_items(hook: Any, query: list[tuple[str, str]]) -> list[dict[str, 
     return items
 
 
+def wait_timeout(task: BaseOperator, timeout: float) -> float:
+    """How long a deferred wait may last: ``timeout``, or the task's ``execution_timeout`` if shorter."""
+    if task.execution_timeout is None:
+        return timeout
+    return min(timeout, task.execution_timeout.total_seconds())
+
+
 def defer_wait(
     task: BaseOperator,
     target: WaitTarget,
@@ -191,9 +198,11 @@ def defer_wait(
 ) -> NoReturn:
     """Defer ``task`` to an :class:`AEPFlowRunTrigger` waiting for ``target``; resume in ``execute_complete``.
 
-    The trigger gives up ``timeout`` seconds from now; Airflow's own deferral timeout is only the
-    backstop, :data:`DEFERRAL_BACKSTOP_SECONDS` later.
+    The trigger gives up ``timeout`` seconds from now, or at the task's ``execution_timeout`` when
+    that comes first (a deferred wait is part of the task's execution); Airflow's own deferral timeout
+    is only the backstop, :data:`DEFERRAL_BACKSTOP_SECONDS` later.
     """
+    timeout = wait_timeout(task, timeout)
     trigger = AEPFlowRunTrigger(
         deadline=time.time() + timeout,
         aep_conn_id=aep_conn_id,

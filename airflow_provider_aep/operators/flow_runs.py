@@ -264,6 +264,7 @@ class AEPTriggerFlowRunOperator(BaseOperator):
         """Read the trigger's event and reach the same verdict as the polling wait would."""
         from airflow_provider_aep.exceptions import AEPError
         from airflow_provider_aep.flow_runs.interpretation import timeout_message
+        from airflow_provider_aep.flow_runs.trigger import wait_timeout
         from airflow_provider_aep.flow_runs.waiting import TIMEOUT_EVENT, TriggerOutcome, WaitTarget, settle
 
         outcome = TriggerOutcome.from_event(event)
@@ -271,7 +272,9 @@ class AEPTriggerFlowRunOperator(BaseOperator):
         run_ids = [str(run_id) for run_id in (event or {}).get("run_ids") or ()]
         target = WaitTarget(tuple(run_ids), self.flow_id)
         if outcome.status == TIMEOUT_EVENT:
-            raise AEPError(timeout_message(target.describe(), self.timeout, outcome.reports))
+            raise AEPError(
+                timeout_message(target.describe(), wait_timeout(self, self.timeout), outcome.reports)
+            )
         verdict = target.verdict(outcome.reports, self.allow_partial_success)
         if not verdict.finished:
             raise AEPError(f"AEPFlowRunTrigger stopped before the run ended: {verdict.message}")

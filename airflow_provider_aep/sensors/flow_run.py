@@ -140,9 +140,12 @@ class AEPFlowRunSensor(BaseSensorOperator):
             from airflow.sdk.exceptions import AirflowSensorTimeout
 
             from airflow_provider_aep.flow_runs.interpretation import timeout_message
+            from airflow_provider_aep.flow_runs.trigger import wait_timeout
 
             # the base class turns this into a skip under soft_fail
-            raise AirflowSensorTimeout(timeout_message(target.describe(), self.timeout, outcome.reports))
+            raise AirflowSensorTimeout(
+                timeout_message(target.describe(), wait_timeout(self, self.timeout), outcome.reports)
+            )
         verdict = target.verdict(outcome.reports, self.allow_partial_success)
         if not verdict.finished:
             from airflow_provider_aep.exceptions import AEPError

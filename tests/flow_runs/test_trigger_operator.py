@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+import time
 from typing import Any
 from unittest import mock
 
@@ -190,3 +191,20 @@ def test_a_bound_given_alone_is_completed_and_checked() -> None:
         resolve_window(midnight(1), None, context)
     with pytest.raises(AEPConfigError, match="window_start must be a datetime"):
         resolve_window("yesterday", None, context)
+
+
+def test_a_deferred_wait_ends_at_the_tasks_execution_timeout(
+    aep: RunningEmulator, make_flow: MakeFlow
+) -> None:
+    from airflow_provider_aep.exceptions import AEPError
+
+    flow = make_flow(start_time=FAR_FUTURE)
+    aep.configure(run_duration_seconds=60)
+    task = operator(flow, deferrable=True, timeout=3600, execution_timeout=datetime.timedelta(seconds=1))
+    with pytest.raises(TaskDeferred) as deferred:
+        task.execute(task_context(midnight(2), midnight(1)))
+    assert deferred.value.trigger.deadline - time.time() <= 1.0
+    event = run_trigger(deferred.value.trigger)
+    assert event["status"] == "timeout"
+    with pytest.raises(AEPError, match="Timed out after 1 s"):
+        task.execute_complete({}, event)
