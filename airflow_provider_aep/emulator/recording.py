@@ -3,13 +3,13 @@
 Set ``AEP_EMULATOR_RECORD=/path/to/requests.jsonl`` before the emulator starts and every request to the
 Platform services and streaming inlets is appended to that file as one JSON object: ``time`` (epoch
 seconds it arrived), ``pid``, ``method``, ``path`` (as sent, percent-encoded), ``query``
-(``[[name, value], ...]``), ``content_type``, ``body`` (the parsed JSON body, ``null`` without one),
-``body_is_json`` and ``body_bytes``.
+(``[[name, value], ...]``), ``content_type``, ``user_agent``, ``body`` (the parsed JSON body, ``null``
+without one), ``body_is_json`` and ``body_bytes``.
 
 - IMS token requests and the ``/__emulator__/`` admin API are not recorded.
-- No header is recorded except ``Content-Type``, so no ``Authorization`` token is ever written; values
-  of body fields whose name says they are secret (``clientSecret``, ``password``, ``accessToken``...)
-  are replaced by ``"<redacted>"``.
+- No header is recorded but ``Content-Type`` and ``User-Agent`` (which client sent it), so no
+  ``Authorization`` token is ever written; values of body fields whose name says they are secret
+  (``clientSecret``, ``password``, ``accessToken``...) are replaced by ``"<redacted>"``.
 - Each line is written with one ``write`` on a file opened in append mode (under an exclusive
   ``flock`` where the platform has it), so emulators in several processes can share one file.
 """
@@ -140,6 +140,7 @@ def _record(scope: Scope, body: bytes, received_at: float) -> dict[str, Any]:
         "path": _path_as_sent(scope),
         "query": [[name, REDACTED if _SECRET_NAME.search(name) else value] for name, value in query],
         "content_type": headers.get(b"content-type", b"").decode("latin-1") or None,
+        "user_agent": headers.get(b"user-agent", b"").decode("latin-1") or None,
         "body": parsed,
         "body_is_json": is_json,
         "body_bytes": len(body),
