@@ -28,6 +28,15 @@ from urllib.parse import urlsplit
 
 from airflow_provider_aep import DEFAULT_SCOPES
 from airflow_provider_aep.exceptions import AEPApiError, AEPConfigError, AEPTransportError
+from airflow_provider_aep.hooks.connection_extras import (
+    checked_number,
+    checked_org_id,
+    checked_sandbox,
+    checked_scopes,
+    checked_url,
+    extra_object,
+    extra_value,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -60,14 +69,6 @@ def user_agent() -> str:
     except PackageNotFoundError:  # running from a checkout that is not installed
         from airflow_provider_aep import __version__ as installed
     return f"airflow-provider-aep/{installed}"
-
-
-def _extra(extra: Mapping[str, Any], name: str) -> Any:
-    """Read an extra field the way Airflow stores it: plain, or with the legacy form prefix."""
-    value = extra.get(name)
-    if value in (None, ""):
-        value = extra.get(f"extra__aep__{name}")
-    return None if value == "" else value
 
 
 @dataclass(frozen=True)
@@ -146,34 +147,50 @@ class AEPSettings:
 
     @classmethod
     def from_connection(cls, conn: Any) -> AEPSettings:
-        """Build settings from an Airflow ``Connection``; a missing field fails naming it."""
-        extra: Mapping[str, Any] = conn.extra_dejson or {}
+        """Build settings from an Airflow ``Connection``; a missing or malformed field fails naming it
+        (:mod:`~airflow_provider_aep.hooks.connection_extras`), before any HTTP call."""
+        extra = extra_object(conn)
         missing = [
             label
             for label, value in (
                 ("login (client ID)", conn.login),
                 ("password (client secret)", conn.password),
-                ("extra org_id", _extra(extra, "org_id")),
+                ("extra org_id", extra_value(extra, "org_id")),
             )
             if not value
         ]
         if missing:
             raise AEPConfigError(f"Airflow connection {conn.conn_id!r} lacks {', '.join(missing)}")
+        try:
+            return cls._checked(conn, extra)
+        except AEPConfigError as error:
+            raise AEPConfigError(f"Airflow connection {conn.conn_id!r}: {error}") from None
+
+    @classmethod
+    def _checked(cls, conn: Any, extra: Mapping[str, Any]) -> AEPSettings:
+        def given(name: str) -> Any:
+            return extra_value(extra, name)
+
         retry_args = {
-            name: kind(_extra(extra, name))
-            for name, kind in (("max_attempts", int), ("max_elapsed", float))
-            if _extra(extra, name) is not None
+            name: checked_number(given(name), name, kind, minimum)
+            for name, kind, minimum in (("max_attempts", int, 1), ("max_elapsed", float, 0))
+            if given(name) is not None
         }
+        timeout = given("timeout")
         return cls(
             client_id=conn.login,
             client_secret=conn.password,
-            org_id=str(_extra(extra, "org_id")),
-            sandbox=str(_extra(extra, "sandbox") or "prod").lower(),
-            scopes=str(_extra(extra, "scopes") or DEFAULT_SCOPES),
-            ims_url=_normalise_url(_extra(extra, "ims_url") or DEFAULT_IMS_URL),
-            gateway_url=_normalise_url(conn.host or DEFAULT_GATEWAY_URL, conn.schema or "https"),
-            timeout=float(_extra(extra, "timeout") or 60.0),
-            retry=RetryPolicy(**retry_args),  # type: ignore[arg-type]
+            org_id=checked_org_id(given("org_id")),
+            sandbox=checked_sandbox(given("sandbox") or "prod"),
+            scopes=checked_scopes(given("scopes") or DEFAULT_SCOPES),
+            ims_url=checked_url(given("ims_url") or DEFAULT_IMS_URL, "extra ims_url"),
+            gateway_url=checked_url(
+                conn.host or DEFAULT_GATEWAY_URL, "host (Platform gateway URL)", conn.schema or "https"
+            ),
+            timeout=60.0
+            if timeout is None
+            else checked_number(timeout, "timeout", float, 0, inclusive=False),
+            retry=RetryPolicy(**retry_args),
         )
 
     def overridden(self, sandbox: str | None = None, retry: RetryPolicy | None = None) -> AEPSettings:
@@ -182,7 +199,7 @@ class AEPSettings:
 
         overrides: dict[str, Any] = {}
         if sandbox:
-            overrides["sandbox"] = sandbox.lower()
+            overrides["sandbox"] = checked_sandbox(sandbox, "sandbox")
         if retry:
             overrides["retry"] = retry
         return replace(self, **overrides) if overrides else self
@@ -222,13 +239,6 @@ class AEPSettings:
                 f"unknown AEP service {service!r}; expected one of {', '.join(SERVICE_PATHS)}"
             ) from None
         return f"{self.gateway_url}{base}/{path.lstrip('/')}"
-
-
-def _normalise_url(value: str, scheme: str = "https") -> str:
-    value = value.strip().rstrip("/")
-    if "://" not in value:
-        value = f"{scheme}://{value}"
-    return value
 
 
 @dataclass(frozen=True)
@@ -337,7 +347,7 @@ class Call:
         self.json_body = json_body
         self.params = params
         self.extra_headers = dict(headers or {})
-        self.sandbox = (sandbox or settings.sandbox).lower()
+        self.sandbox = checked_sandbox(sandbox, "sandbox") if sandbox else settings.sandbox
         self.idempotent = (
             idempotent if idempotent is not None else self.method in IDEMPOTENT_METHODS | {"PATCH"}
         )

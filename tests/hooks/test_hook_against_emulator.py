@@ -20,6 +20,7 @@ from airflow_provider_aep.exceptions import (
     AEPApiError,
     AEPAuthError,
     AEPBadRequestError,
+    AEPConfigError,
     AEPNotFoundError,
     AEPRedirectError,
     AEPServerError,
@@ -433,3 +434,77 @@ def test_the_user_agent_is_computed_on_first_use_not_at_import() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "0"
+
+
+def _connection_with(aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch, raw_extra: Any) -> None:
+    conn = json.loads(aep.conn_env()["AIRFLOW_CONN_AEP_DEFAULT"])
+    monkeypatch.setenv("AIRFLOW_CONN_AEP_MALFORMED", json.dumps({**conn, "extra": raw_extra}))
+
+
+def _emulator_extra(aep: RunningEmulator, **changes: Any) -> dict[str, Any]:
+    extra: dict[str, Any] = json.loads(aep.conn_env()["AIRFLOW_CONN_AEP_DEFAULT"])["extra"]
+    return {**extra, **changes}
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"org_id": 12345}, "extra org_id"),
+        ({"org_id": ["0123456789ABCDEF@AdobeOrg"]}, "extra org_id"),
+        ({"sandbox": "dev sandbox!"}, "extra sandbox"),
+        ({"sandbox": "dev/../prod"}, "extra sandbox"),
+        ({"sandbox": 7}, "extra sandbox"),
+        ({"scopes": 42}, "extra scopes"),
+        ({"scopes": {"openid": True}}, "extra scopes"),
+        ({"scopes": ["openid", 3]}, "extra scopes"),
+        ({"ims_url": "not a url"}, "extra ims_url"),
+        ({"ims_url": "ftp://ims-na1.adobelogin.com"}, "extra ims_url"),
+        ({"ims_url": 443}, "extra ims_url"),
+        ({"timeout": "soon"}, "extra timeout"),
+        ({"timeout": 0}, "extra timeout"),
+        ({"max_attempts": 0}, "extra max_attempts"),
+        ({"max_attempts": 2.5}, "extra max_attempts"),
+        ({"max_elapsed": "forever"}, "extra max_elapsed"),
+    ],
+)
+def test_a_malformed_extra_fails_naming_the_field_before_any_call(
+    aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch, changes: dict[str, Any], field: str
+) -> None:
+    _connection_with(aep, monkeypatch, _emulator_extra(aep, **changes))
+    with pytest.raises(AEPConfigError, match=re.escape(f"Airflow connection 'aep_malformed': {field}: must")):
+        AEPHook("aep_malformed", retry=FAST).get("flowservice", "/flows")
+    with pytest.raises(AEPConfigError, match=re.escape(f"{field}: must")):
+        run_async(lambda: AEPAsyncHook("aep_malformed", retry=FAST).get("flowservice", "/flows"))
+    assert aep.requests() == []
+
+
+@pytest.mark.parametrize("raw_extra", ["not json {", "[1, 2]", '"a string"'])
+def test_an_extra_that_is_not_a_json_object_fails_naming_it(
+    aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch, raw_extra: str
+) -> None:
+    _connection_with(aep, monkeypatch, raw_extra)
+    with pytest.raises(AEPConfigError, match=re.escape("Airflow connection 'aep_malformed': extra: must be")):
+        AEPHook("aep_malformed", retry=FAST).get("flowservice", "/flows")
+    assert aep.requests() == []
+
+
+def test_a_bad_sandbox_override_fails_before_any_call(aep: RunningEmulator) -> None:
+    with pytest.raises(AEPConfigError, match="sandbox: must be a sandbox name"):
+        AEPHook(sandbox="Dev Sandbox", retry=FAST).get("flowservice", "/flows")
+    with AEPHook(retry=FAST) as hook, pytest.raises(AEPConfigError, match="sandbox: must be a sandbox name"):
+        hook.get("flowservice", "/flows", sandbox="dev?x=1")
+    assert aep.requests() == []
+
+
+def test_well_formed_extras_in_every_accepted_form_work(
+    aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    extra = _emulator_extra(aep, sandbox="DEV", scopes=["openid", "AdobeID"], timeout="30", max_attempts="3")
+    _connection_with(aep, monkeypatch, extra)
+    with AEPHook("aep_malformed") as hook:
+        hook.get("flowservice", "/flows")
+        assert hook.settings.sandbox == "dev"
+        assert hook.settings.scopes == "openid,AdobeID"
+        assert hook.settings.timeout == 30.0
+        assert hook.settings.retry.max_attempts == 3
+    assert [r["sandbox"] for r in calls(aep, FLOWS)] == ["dev"]
