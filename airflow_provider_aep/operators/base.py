@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 IfExists = Literal["reuse", "fail", "update"]
 IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "fail", "update")
 
-#: XCom keys pushed next to the return value (documented in ``docs/operators.md``).
+#: XCom keys pushed next to the return value (documented in the README, section Operators).
 XCOM_CREATED = "created"
 XCOM_ETAG = "etag"
 
