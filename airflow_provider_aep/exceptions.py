@@ -131,17 +131,17 @@ class AEPRedirectError(AEPApiError):
     another URL) and are never a success: a redirected ``DELETE`` deleted nothing, a redirected
     list listed nothing.
 
-    :param location: the ``Location`` AEP redirected to (its query string is left out of the message:
-        it may carry a signature).
+    :param location: the ``Location`` AEP redirected to, without its query string (it may carry a
+        signature) or any ``user:password@``; ``?...`` marks an omitted query.
     """
 
     def __init__(self, status: int, location: str | None = None, **fields: Any) -> None:
-        self.location = location
+        self.location = _without_query(location) if location else None
         super().__init__(status, **fields)
 
     def _one_line(self) -> str:
         where = f"{self.method} {self.url}: " if self.method and self.url else ""
-        target = _without_query(self.location) if self.location else "no Location header"
+        target = self.location or "no Location header"
         rid = f" (request id {self.request_id})" if self.request_id else ""
         return f"{where}AEP answered {self.status} redirecting to {target}; redirects are not followed{rid}"
 
