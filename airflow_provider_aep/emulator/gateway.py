@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -150,7 +152,9 @@ async def read_json_body(request: Request, invalid: InvalidInput = flow_bad_requ
 
 
 def parse_json(raw: bytes, invalid: InvalidInput) -> Any:
-    """``raw`` as JSON, or ``invalid(reason)`` for undecodable bytes, bad syntax or absurd nesting."""
+    """``raw`` as JSON (RFC 8259), or ``invalid(reason)``: bytes that are not UTF-8, bad syntax, absurd
+    nesting, ``NaN``/``Infinity``, numbers too large to read or a lone surrogate (none of which AEP's
+    services accept, and none of which could be stored and shown again)."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -158,9 +162,28 @@ def parse_json(raw: bytes, invalid: InvalidInput) -> Any:
     if _nesting_depth(text) > MAX_BODY_DEPTH:
         raise invalid(f"The JSON body nests deeper than {MAX_BODY_DEPTH} levels")
     try:
-        return json.loads(text)
+        value = json.loads(text, parse_constant=_not_json, parse_float=_finite)
+        if _SURROGATE_ESCAPE.search(text):
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
     except json.JSONDecodeError as exc:
         raise invalid(f"Malformed JSON body: {exc.msg} at position {exc.pos}") from exc
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise invalid(f"Malformed JSON body: {exc}") from exc
+    return value
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
+
+
+def _finite(number: str) -> float:
+    value = float(number)
+    if not math.isfinite(value):
+        raise ValueError(f"{number} is too large")
+    return value
 
 
 def _nesting_depth(text: str) -> int:

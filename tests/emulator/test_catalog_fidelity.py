@@ -14,7 +14,7 @@ EXPERIENCE_EVENT = "https://ns.adobe.com/xdm/context/experienceevent"
 
 
 def _schema(aep: PlatformClient, title: str, ref: str = PROFILE) -> str:
-    body = {"type": "object", "title": title, "allOf": [{"$ref": ref}]}
+    body = {"type": "object", "title": title, "description": title, "allOf": [{"$ref": ref}]}
     return aep.created_id("POST", f"{SCHEMAS}/tenant/schemas", body)
 
 
@@ -91,6 +91,7 @@ def test_an_adhoc_class_gives_adhoc_datasets(aep: PlatformClient) -> None:
         f"{SCHEMAS}/tenant/classes",
         {
             "title": "Ad hoc",
+            "description": "Ad hoc",
             "type": "object",
             "allOf": [
                 {"$ref": "https://ns.adobe.com/xdm/data/adhoc"},

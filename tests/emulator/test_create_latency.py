@@ -54,6 +54,7 @@ def test_two_concurrent_creates_of_one_name_both_succeed_after_the_latency(slow:
         {
             "type": "object",
             "title": "Latency",
+            "description": "Latency",
             "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
         },
     )
@@ -87,6 +88,7 @@ def test_schema_registry_still_refuses_the_second_title_after_both_waited(slow: 
     body = {
         "type": "object",
         "title": "Twice",
+        "description": "Twice",
         "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
     }
     answers = _concurrently(slow, [("POST", f"{SCHEMAS}/tenant/schemas", body)] * 2)

@@ -15,7 +15,7 @@ XED_ID = "application/vnd.adobe.xed-id+json"
 
 
 def _create(aep: PlatformClient, kind: str, body: dict[str, Any]) -> dict[str, Any]:
-    answer = aep.request("POST", f"{SCHEMAS}/tenant/{kind}", body)
+    answer = aep.request("POST", f"{SCHEMAS}/tenant/{kind}", {"type": "object", "description": "d", **body})
     assert answer.status_code == 201, answer.text
     created: dict[str, Any] = answer.json()
     return created

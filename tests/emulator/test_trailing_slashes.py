@@ -51,6 +51,7 @@ def test_creates_and_item_calls_accept_a_trailing_slash(aep: PlatformClient) -> 
         {
             "type": "object",
             "title": "Slashed",
+            "description": "Slashed",
             "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
         },
     )
@@ -58,7 +59,12 @@ def test_creates_and_item_calls_accept_a_trailing_slash(aep: PlatformClient) -> 
     adhoc = aep.request(
         "POST",
         f"{SCHEMAS}/tenant/classes/",
-        {"title": "Slashed class", "allOf": [{"$ref": "https://ns.adobe.com/xdm/data/adhoc"}]},
+        {
+            "type": "object",
+            "title": "Slashed class",
+            "description": "d",
+            "allOf": [{"$ref": "https://ns.adobe.com/xdm/data/adhoc"}],
+        },
     )
     assert adhoc.status_code == 201, adhoc.text
     dataset = aep.request(
@@ -71,8 +77,8 @@ def test_creates_and_item_calls_accept_a_trailing_slash(aep: PlatformClient) -> 
         "POST",
         f"{CONVERSION}/mappingSets/",
         {
-            "xdmSchema": schema.json()["$id"],
-            "mappings": [{"sourceAttribute": "a", "destinationXdmPath": "b"}],
+            "outputSchema": {"schemaRef": {"id": schema.json()["$id"], "contentType": XED_FULL}},
+            "mappings": [{"sourceType": "ATTRIBUTE", "source": "a", "destination": "b"}],
         },
     )
     assert mapping.status_code == 200, mapping.text

@@ -239,6 +239,7 @@ def test_every_dataset_comes_back_with_no_filter_and_no_limit(
         json={
             "type": "object",
             "title": "Paging",
+            "description": "Paging",
             "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
         },
     )["$id"]
