@@ -6,7 +6,7 @@ Nothing here does any work at import time: the scheduler imports DAG files const
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
 from airflow.sdk import Param, XComArg, task
@@ -34,20 +34,32 @@ XED_NOTEXT = "application/vnd.adobe.xed-full-notext+json; version=1"
 
 #: The first day the example DAGs have data for; ``catchup`` is off, so only backfills go back.
 START_DATE = datetime(2024, 1, 1, tzinfo=timezone.utc)
-DEFAULT_ARGS: dict[str, Any] = {"owner": "aep", "retries": 0}
+#: Every AEP operator is idempotent: a create task reuses what an earlier try created, and a flow run
+#: task reuses the run of its window that has not failed, so retrying a task never duplicates a
+#: resource or an ingestion. Retries let a run survive a transient failure, e.g. the Airflow API
+#: server still starting when the first scheduled run begins (``make standalone``).
+DEFAULT_ARGS: dict[str, Any] = {"owner": "aep", "retries": 2, "retry_delay": timedelta(seconds=15)}
 
 #: Every resource a DAG ensures is named from its ``name_prefix`` param (re-runs reuse them).
 PREFIX = "{{ params.name_prefix }}"
 #: ``sandbox=`` of every AEP task: the param, or the ``aep_default`` connection's sandbox when empty.
 SANDBOX = "{{ params.sandbox or '' }}"
-#: A flow run window: the ``window_start``/``window_end`` params, else the DAG run's data interval.
+#: A flow run window: the ``window_start``/``window_end`` params; empty lets the operator choose (see
+#: ``WINDOW_RULE``). No template here may read ``data_interval_*``, ``logical_date``, ``ds`` or any
+#: other value a DAG run triggered without a logical date (CLI, REST API) does not have.
 WINDOW_START = "{{ params.window_start or '' }}"
 WINDOW_END = "{{ params.window_end or '' }}"
-#: For unscheduled DAGs (no data interval): the params, else the 24 hours before the run.
-LAST_DAY_START = "{{ params.window_start or (dag_run.run_after - macros.timedelta(days=1)).isoformat() }}"
-#: The data interval start, or the run's own time when it has none (manual runs without a logical date).
-INTERVAL_START_EPOCH = "{{ (data_interval_start or dag_run.run_after).timestamp() | int }}"
-LAST_DAY_END = "{{ params.window_end or dag_run.run_after.isoformat() }}"
+#: The window a flow run ingests when ``window_start``/``window_end`` are empty (Markdown, for doc_md).
+WINDOW_RULE = (
+    "The window params, else the DAG run's data interval (scheduled runs, backfills), else, for a run "
+    "without one (triggered from the UI, `airflow dags trigger` or the REST API without a logical "
+    "date), the last full UTC day before the run's logical date, or before its `run_after` when it "
+    "has none: `[midnight - 1 day, midnight)`."
+)
+#: The DAG run's own time in epoch seconds: every run has ``run_after``, with or without a logical date.
+RUN_AFTER_EPOCH = "{{ dag_run.run_after.timestamp() | int }}"
+#: A day after the DAG run, in epoch seconds (the first run of an AEP-scheduled dataflow).
+DAY_AFTER_RUN_EPOCH = "{{ (dag_run.run_after + macros.timedelta(days=1)).timestamp() | int }}"
 
 #: Seeds 001/002/004: the PayPal products table, its columns as the source connection lists them.
 PAYPAL_TABLE = "PayPal.Catalog_Products"
@@ -121,19 +133,23 @@ def delta_column_param(
 
 
 def window_params() -> dict[str, Param]:
-    """``window_start``/``window_end``: override the flow run's data window (default: the data interval)."""
+    """``window_start``/``window_end``: override the flow run's data window (default: ``WINDOW_RULE``)."""
+    empty = (
+        "Empty: the run's data interval, else (a run without one, e.g. triggered without a logical date) "
+        "the last full UTC day before the run."
+    )
     return {
         "window_start": Param(
             None,
             type=["null", "string"],
             title="Window start",
-            description="Start of the data window to ingest (ISO date-time). Empty: the run's data interval.",
+            description=f"Start of the data window to ingest (ISO date-time). {empty}",
         ),
         "window_end": Param(
             None,
             type=["null", "string"],
             title="Window end",
-            description="End of the data window to ingest (ISO date-time). Empty: the run's data interval.",
+            description=f"End of the data window to ingest (ISO date-time). {empty}",
         ),
     }
 
@@ -243,21 +259,20 @@ def run_and_wait(
     flow_id: XComArg,
     run_task_id: str,
     wait_task_id: str,
-    window_start: str,
-    window_end: str,
 ) -> FlowRunAndWait:
     """An on-demand flow run over a window, and a sensor that waits for it, inside a ``with DAG(...)``.
 
-    The run (``run_task_id``) only starts the flow run (``wait_for_completion=False``) over the window,
-    on the ``params.delta_column`` column; the sensor (``wait_task_id``) pokes it every 2 seconds for up
-    to an hour and fails on any outcome but success.
+    The run (``run_task_id``) only starts the flow run (``wait_for_completion=False``) over the window
+    (the ``window_start``/``window_end`` params, else ``WINDOW_RULE``), on the ``params.delta_column``
+    column; the sensor (``wait_task_id``) pokes it every 2 seconds for up to an hour and fails on any
+    outcome but success. A retry of either reuses the window's run: it never ingests the window twice.
     """
     run = AEPTriggerFlowRunOperator(
         task_id=run_task_id,
         flow_id=flow_id,
         delta_column="{{ params.delta_column }}",
-        window_start=window_start,
-        window_end=window_end,
+        window_start=WINDOW_START,
+        window_end=WINDOW_END,
         wait_for_completion=False,
         sandbox=SANDBOX,
     )

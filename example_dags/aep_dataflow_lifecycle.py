@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from _common import (
+    DAY_AFTER_RUN_EPOCH,
     DEFAULT_ARGS,
-    LAST_DAY_END,
-    LAST_DAY_START,
     PAYPAL_COLUMNS,
     PAYPAL_CONNECTION_SPEC_ID,
     PAYPAL_MAPPINGS,
     PAYPAL_TABLE,
     PREFIX,
+    RUN_AFTER_EPOCH,
     SANDBOX,
     START_DATE,
+    WINDOW_RULE,
     delta_column_param,
     name_prefix_param,
     run_and_wait,
@@ -53,6 +54,9 @@ with DAG(
     schedule=None,
     start_date=START_DATE,
     catchup=False,
+    # Runs with the same name_prefix share the account and the dataflow, and each run deletes them at
+    # its end: one run at a time, so a run never loses them to another one's teardown.
+    max_active_runs=1,
     default_args=DEFAULT_ARGS,
     tags=["aep", "lifecycle", "paypal", "tutorial"],
     params={
@@ -67,17 +71,20 @@ with DAG(
         ),
         **window_params(),
     },
-    doc_md="""
+    doc_md=f"""
 ### Monitor, update and delete a dataflow and its account (Adobe tutorial 000, appendix)
 
 The appendix of the Shopify streaming tutorial, on a PayPal batch dataflow this DAG builds for itself
-(as Airflow **setup** tasks): it **monitors** the dataflow's runs (an on-demand run over the last day,
+(as Airflow **setup** tasks): it **monitors** the dataflow's runs (an on-demand run over a day,
 watched by `AEPFlowRunSensor`), **updates the dataflow** (name, schedule, mapping set) and **the
 account** (name, description and credentials re-read from `paypal_default`) by JSON Patch with the
-etag in `If-Match`, then **deletes the dataflow and the account** as Airflow **teardown** tasks, which
-run even when a step before them failed, so nothing is left behind.
+etag in `If-Match`, then **deletes the dataflow, its source connection and the account** as Airflow
+**teardown** tasks, which run even when a step before them failed, so the next run starts afresh.
 
-Without a data interval (manual runs) the monitored window is the 24 hours before the run.
+**The monitored window**: {WINDOW_RULE} This DAG has no schedule, hence no data interval: unless
+the window params are given, a run monitors the last full UTC day before its logical date or
+`run_after`. One run at a time (`max_active_runs=1`):
+runs with the same `name_prefix` share, and delete, the same account and dataflow.
 """,
 ) as dag:
     base_connection = AEPCreateBaseConnectionOperator(
@@ -119,18 +126,12 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
         target_connection_ids=destination.target_connection.output,
         delta_column={"name": "{{ params.delta_column }}"},
         mapping_id=destination.mapping_set.output,
-        schedule_params={"startTime": "{{ dag_run.run_after.timestamp() | int }}", "frequency": "once"},
+        schedule_params={"startTime": RUN_AFTER_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,
     )
 
     # Monitor: one run over the window, watched until it ends (fails closed on any non-success).
-    monitor = run_and_wait(
-        flow_id=dataflow.output,
-        run_task_id="start_run",
-        wait_task_id="monitor_run",
-        window_start=LAST_DAY_START,
-        window_end=LAST_DAY_END,
-    ).wait
+    monitor = run_and_wait(flow_id=dataflow.output, run_task_id="start_run", wait_task_id="monitor_run").wait
 
     # Update the dataflow: name, schedule and mapping set (JSON Patch with If-Match).
     update_dataflow = AEPUpdateDataflowOperator(
@@ -142,7 +143,7 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
                 "op": "replace",
                 "path": "/scheduleParams",
                 "value": {
-                    "startTime": "{{ (dag_run.run_after + macros.timedelta(days=1)).timestamp() | int }}",
+                    "startTime": DAY_AFTER_RUN_EPOCH,
                     "frequency": "{{ params.update_frequency }}",
                     "interval": "{{ 15 if params.update_frequency == 'minute' else 1 }}",
                 },
@@ -185,10 +186,18 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
         task_id="get_updated_account", base_connection_id=base_connection.output, sandbox=SANDBOX
     )
 
-    # Delete the dataflow, then the account (AEP refuses to delete an account a dataflow still uses).
+    # Delete the dataflow, its source connection (the next run's new account needs a new one), then the
+    # account (AEP refuses to delete an account a dataflow still uses).
     delete_dataflow = AEPDeleteDataflowOperator(
         task_id="delete_dataflow", dataflow_id=dataflow.output, ignore_missing=True, sandbox=SANDBOX
     ).as_teardown(setups=dataflow)
+    delete_source_connection = AEPDeleteConnectionOperator(
+        task_id="delete_source_connection",
+        connection_id=source_connection.output,
+        connection_type="source",
+        ignore_missing=True,
+        sandbox=SANDBOX,
+    ).as_teardown(setups=source_connection)
     delete_account = AEPDeleteConnectionOperator(
         task_id="delete_account",
         connection_id=base_connection.output,
@@ -197,4 +206,4 @@ Without a data interval (manual runs) the monitored window is the 24 hours befor
     ).as_teardown(setups=base_connection)
 
     monitor >> update_dataflow >> check_dataflow >> update_account >> check_account >> delete_dataflow
-    delete_dataflow >> delete_account
+    delete_dataflow >> delete_source_connection >> delete_account

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from _common import (
     DEFAULT_ARGS,
-    INTERVAL_START_EPOCH,
     PAYPAL_CONNECTION_SPEC_ID,
     PAYPAL_MAPPINGS,
     PERSON_DETAILS_FIELD_GROUP,
     PERSONAL_DETAILS_FIELD_GROUP,
     PREFIX,
+    RUN_AFTER_EPOCH,
     SANDBOX,
     START_DATE,
     WINDOW_END,
+    WINDOW_RULE,
     WINDOW_START,
     XED_NOTEXT,
     delta_column_param,
@@ -60,7 +61,7 @@ with DAG(
         "delta_column": delta_column_param(),
         **window_params(),
     },
-    doc_md="""
+    doc_md=f"""
 ### Collect payment data through a source connector, with an ad-hoc schema (Adobe tutorial 004)
 
 The tutorial first creates an **ad-hoc XDM class and schema** describing every field of the raw
@@ -69,8 +70,10 @@ connection on `PayPal.Catalog_Products` (by `path`) that references the ad-hoc s
 schema and dataset, the data lake target connection, the mapping set, the `CRMToAEP` flow spec
 lookup and the dataflow (`Copy` with a delta column, then `Mapping`), scheduled `once`.
 
-Each DAG run then ingests its own data interval with an on-demand flow run and waits for it.
-Credentials come from the Airflow connection `paypal_default`.
+Each DAG run then ingests its window with an on-demand flow run and waits for it (a retry reuses
+that run). Credentials come from the Airflow connection `paypal_default`.
+
+**The window** a DAG run ingests: {WINDOW_RULE}
 """,
 ) as dag:
     adhoc_class = AEPCreateAdhocClassOperator(
@@ -127,7 +130,7 @@ Credentials come from the Airflow connection `paypal_default`.
         delta_column={"name": "{{ params.delta_column }}", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"},
         mapping_id=destination.mapping_set.output,
         mapping_version="0",
-        schedule_params={"startTime": INTERVAL_START_EPOCH, "frequency": "once"},
+        schedule_params={"startTime": RUN_AFTER_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,
     )
     AEPTriggerFlowRunOperator(

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from _common import (
     DEFAULT_ARGS,
-    INTERVAL_START_EPOCH,
     PAYPAL_COLUMNS,
     PAYPAL_CONNECTION_SPEC_ID,
     PAYPAL_MAPPINGS,
     PERSON_DETAILS_FIELD_GROUP,
     PERSONAL_DETAILS_FIELD_GROUP,
     PREFIX,
+    RUN_AFTER_EPOCH,
     SANDBOX,
     START_DATE,
-    WINDOW_END,
-    WINDOW_START,
+    WINDOW_RULE,
     delta_column_param,
     name_prefix_param,
     paypal_table_param,
@@ -48,7 +47,7 @@ with DAG(
         "delta_column": delta_column_param(),
         **window_params(),
     },
-    doc_md="""
+    doc_md=f"""
 ### Collect payment data with a source connector (Adobe tutorials 001/002, PayPal)
 
 The tutorial "Collect payment data using source connectors and APIs", one task per step:
@@ -59,8 +58,13 @@ the mapping set, the `CRMToAEP` flow spec lookup, and the dataflow with `Copy` (
 `Mapping` transformations.
 
 The dataflow is scheduled `once`: **Airflow owns the schedule.** Each DAG run asks AEP for one on-demand
-flow run over its own data interval and waits for it, so a backfill of N days is N windowed flow
-runs. Every setup task is idempotent: later runs reuse what the first one created.
+flow run over its window and waits for it, so a backfill of N days is N windowed flow runs. Every
+setup task is idempotent: later runs reuse what the first one created, and a retried task reuses
+what its earlier try made.
+
+**The window** a DAG run ingests: {WINDOW_RULE}
+It runs the same however it is started: on its schedule, as a backfill, with `airflow dags test`,
+from the trigger form, with `airflow dags trigger` or through the REST API.
 """,
 ) as dag:
     base_connection = AEPCreateBaseConnectionOperator(
@@ -101,14 +105,8 @@ runs. Every setup task is idempotent: later runs reuse what the first one create
         target_connection_ids=destination.target_connection.output,
         delta_column={"name": "{{ params.delta_column }}", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"},
         mapping_id=destination.mapping_set.output,
-        schedule_params={"startTime": INTERVAL_START_EPOCH, "frequency": "once"},
+        schedule_params={"startTime": RUN_AFTER_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,
     )
     # This DAG run's window: one on-demand flow run, then a sensor until it has ended.
-    run_and_wait(
-        flow_id=dataflow.output,
-        run_task_id="run_window",
-        wait_task_id="wait_for_run",
-        window_start=WINDOW_START,
-        window_end=WINDOW_END,
-    )
+    run_and_wait(flow_id=dataflow.output, run_task_id="run_window", wait_task_id="wait_for_run")

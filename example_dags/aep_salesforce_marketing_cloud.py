@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from _common import (
+    DAY_AFTER_RUN_EPOCH,
     DEFAULT_ARGS,
     PERSON_DETAILS_FIELD_GROUP,
     PREFIX,
@@ -23,7 +24,6 @@ from airflow_provider_aep.operators import (
 )
 
 PLATFORMS = ("azure", "aws")
-FIRST_RUN_EPOCH = "{{ (dag_run.run_after + macros.timedelta(days=1)).timestamp() | int }}"
 #: The two authentications of the tutorial: Azure (client id/secret + host), AWS (OAuth2 + subdomain).
 SOURCE_PRESETS = {
     "azure": "salesforce_marketing_cloud_azure",
@@ -137,6 +137,6 @@ schema and dataset, target connection, mapping, the `CRMToAEP` flow spec and a d
         target_connection_ids=destination.target_connection.output,
         mapping_id=destination.mapping_set.output,
         # AEP runs a `once` dataflow at its startTime: tomorrow, leaving a day to check it in the AEP UI.
-        schedule_params={"startTime": FIRST_RUN_EPOCH, "frequency": "once"},
+        schedule_params={"startTime": DAY_AFTER_RUN_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,
     )

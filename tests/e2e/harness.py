@@ -14,7 +14,8 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,14 @@ import httpx
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DAGS_FOLDER = REPO_ROOT / "example_dags"
+EXAMPLE_DAG_IDS = (
+    "aep_dataflow_lifecycle",
+    "aep_payments_adhoc_schema",
+    "aep_payments_batch",
+    "aep_salesforce_marketing_cloud",
+    "aep_shopify_streaming",
+)
+FINISHED = ("success", "failed")
 VENV_BIN = Path(sys.executable).parent
 
 
@@ -44,6 +53,12 @@ def wait_for_api(api: httpx.Client, timeout: float, exited: Callable[[], str | N
             pass
         time.sleep(1.0)
     raise RuntimeError(f"the API server did not answer within {timeout:.0f} s; see {what}")
+
+
+def epoch(value: str) -> int:
+    """Epoch seconds of an Airflow timestamp: ISO from the REST API, or naive UTC from its database."""
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp())
 
 
 def free_port() -> int:
@@ -195,15 +210,40 @@ class StandaloneAirflow:
             time.sleep(1.0)
         raise AssertionError(f"DAG {dag_id} was not parsed within {timeout:.0f} s; see {self.log_path}")
 
+    def unpause(self, dag_id: str) -> None:
+        """Unpause ``dag_id`` (REST API): the scheduler starts no task of a paused DAG."""
+        response = self.api.patch(f"/dags/{dag_id}", json={"is_paused": False})
+        response.raise_for_status()
+
     def trigger(
         self, dag_id: str, conf: Mapping[str, Any] | None = None, logical_date: str | None = None
     ) -> str:
-        """Trigger a DAG run through the REST API and return its run id."""
+        """Trigger a DAG run through the REST API and return its run id (no logical date by default)."""
         body = {"logical_date": logical_date, "conf": dict(conf or {})}
         response = self.api.post(f"/dags/{dag_id}/dagRuns", json=body)
         response.raise_for_status()
         run_id: str = response.json()["dag_run_id"]
         return run_id
+
+    def trigger_from_cli(self, dag_id: str, attempts: int = 5) -> str:
+        """``airflow dags trigger <dag_id>``, as typed (no logical date), in this home; its run id.
+
+        The CLI writes the SQLite database the scheduler holds: "database is locked" is tried again.
+        """
+        for _ in range(attempts):
+            result = self.cli.run("dags", "trigger", dag_id, "--output", "json", check=False)
+            if result.returncode == 0:
+                # The JSON list is the last line; warnings may come before it.
+                [created] = json.loads(result.stdout.strip().splitlines()[-1])
+                run_id: str = created["dag_run_id"]
+                return run_id
+            if "database is locked" not in result.stdout + result.stderr:
+                break
+            time.sleep(2.0)
+        raise AssertionError(
+            f"airflow dags trigger {dag_id} exited {result.returncode}\n{result.stdout[-3000:]}"
+            f"\n{result.stderr[-3000:]}"
+        )
 
     def create_backfill(self, dag_id: str, from_date: str, to_date: str) -> dict[str, Any]:
         """Create a backfill through the REST API (``POST /backfills``); the scheduler runs it.
@@ -228,6 +268,22 @@ class StandaloneAirflow:
         runs: list[dict[str, Any]] = response.json()["dag_runs"]
         return runs
 
+    def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
+        """One DAG run (REST API)."""
+        response = self.api.get(f"/dags/{dag_id}/dagRuns/{run_id}")
+        response.raise_for_status()
+        run: dict[str, Any] = response.json()
+        return run
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str, key: str = "return_value") -> Any:
+        """The XCom value a task of a DAG run pushed (REST API)."""
+        response = self.api.get(
+            f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/{key}",
+            params={"deserialize": True},
+        )
+        response.raise_for_status()
+        return response.json()["value"]
+
     def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
         """Task instances of one DAG run (REST API)."""
         response = self.api.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances")
@@ -243,12 +299,32 @@ class StandaloneAirflow:
         runs: list[dict[str, Any]] = []
         while time.monotonic() < deadline:
             runs = self.dag_runs(dag_id)
-            finished = [run for run in runs if run["state"] in ("success", "failed")]
+            finished = [run for run in runs if run["state"] in FINISHED]
             if len(finished) >= count:
                 return runs
             time.sleep(poll)
         states = [(run["dag_run_id"], run["state"]) for run in runs]
         raise AssertionError(f"{dag_id}: {count} finished runs expected within {timeout:.0f} s, got {states}")
+
+    def wait_until_finished(
+        self, runs: Iterable[tuple[str, str]], timeout: float = 600.0, poll: float = 3.0
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Wait until every ``(dag_id, run_id)`` has finished (success or failed); return each run."""
+        pending = set(runs)
+        finished: dict[tuple[str, str], dict[str, Any]] = {}
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for dag_id, run_id in sorted(pending):
+                run = self.dag_run(dag_id, run_id)
+                if run["state"] in FINISHED:
+                    finished[(dag_id, run_id)] = run
+                    pending.discard((dag_id, run_id))
+            if pending:
+                time.sleep(poll)
+        if pending:
+            states = {key: self.dag_run(*key)["state"] for key in sorted(pending)}
+            raise AssertionError(f"not finished within {timeout:.0f} s: {states}; see {self.log_path}")
+        return finished
 
     def stop(self) -> None:
         """Stop every process of the standalone (its own process group) and wait for them."""

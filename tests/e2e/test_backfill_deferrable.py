@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -16,17 +15,11 @@ import pytest
 from airflow_provider_aep.emulator.testing import RunningEmulator
 
 from .conftest import days_ago
-from .harness import StandaloneAirflow
+from .harness import StandaloneAirflow, epoch
 
 pytestmark = pytest.mark.slow
 
 DAG_ID = "aep_payments_batch"
-
-
-def epoch(value: str) -> int:
-    """Epoch seconds of an ISO timestamp from Airflow's REST API."""
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp())
 
 
 def watch_backfill(

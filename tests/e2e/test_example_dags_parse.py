@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import socket
+from collections.abc import Iterator
 from typing import Any
 
 import pendulum
@@ -10,15 +12,9 @@ import pytest
 
 from airflow_provider_aep.emulator.testing import RunningEmulator
 
-from .harness import DAGS_FOLDER
+from .harness import DAGS_FOLDER, EXAMPLE_DAG_IDS
 
-EXPECTED_DAG_IDS = {
-    "aep_shopify_streaming",
-    "aep_payments_batch",
-    "aep_payments_adhoc_schema",
-    "aep_salesforce_marketing_cloud",
-    "aep_dataflow_lifecycle",
-}
+EXPECTED_DAG_IDS = set(EXAMPLE_DAG_IDS)
 
 
 def _parse_dags(monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[tuple[str, Any]]]:
@@ -98,3 +94,44 @@ def test_credentials_come_from_airflow_connections(parsed: tuple[Any, Any, Any])
         for task in dagbag.dags[dag_id].tasks:
             if task.task_type == "AEPCreateBaseConnectionOperator":
                 assert task.source_conn_id in ("paypal_default", "sfmc_default"), (dag_id, task.task_id)
+
+
+#: Context keys a DAG run triggered without a logical date (CLI, REST API, trigger form) does not have.
+LOGICAL_DATE_ONLY = re.compile(
+    r"\b(data_interval_\w+|logical_date|execution_date|ds|ds_nodash|ts|ts_nodash|ts_nodash_with_tz"
+    r"|prev_\w+|next_\w+)\b"
+)
+
+
+def template_strings(value: Any) -> Iterator[str]:
+    """The Jinja templates in a templated field's value (strings, in nested dicts and lists)."""
+    if isinstance(value, str):
+        if "{{" in value or "{%" in value:
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from template_strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from template_strings(item)
+
+
+def test_templates_render_without_a_logical_date(parsed: tuple[Any, Any, Any]) -> None:
+    """No template reads what a run triggered without a logical date lacks (``data_interval_*``...)."""
+    dagbag, _, _ = parsed
+    offending = [
+        (dag_id, task.task_id, field, template)
+        for dag_id in EXPECTED_DAG_IDS
+        for task in dagbag.dags[dag_id].tasks
+        for field in task.template_fields
+        for template in template_strings(getattr(task, field, None))
+        if LOGICAL_DATE_ONLY.search(template)
+    ]
+    assert offending == []
+    templated = [
+        template
+        for task in dagbag.dags["aep_payments_batch"].tasks
+        for field in task.template_fields
+        for template in template_strings(getattr(task, field, None))
+    ]
+    assert any("dag_run.run_after" in template for template in templated), "nothing was inspected"

@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_aep.emulator.testing import RunningEmulator
 
 from .conftest import days_ago
-from .harness import AirflowCli
+from .harness import AirflowCli, epoch
 
 pytestmark = pytest.mark.slow
 
@@ -44,14 +44,6 @@ def run_succeeded(
     latest = cli.dag_runs(dag_id)[0]
     assert latest["state"] == "success", latest
     return latest
-
-
-def epoch(value: str) -> int:
-    """Epoch seconds of a timestamp as Airflow's database stores it (UTC)."""
-    from datetime import datetime, timezone
-
-    parsed = datetime.fromisoformat(value)
-    return int((parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)).timestamp())
 
 
 def test_shopify_streaming_order_lands(airflow_cli: AirflowCli, emulator: RunningEmulator) -> None:
@@ -139,10 +131,11 @@ def test_dataflow_lifecycle_updates_then_deletes(airflow_cli: AirflowCli, emulat
     state = prod(emulator)
     assert state["flows"] == [], "the teardown did not delete the dataflow"
     assert state["connections"] == [], "the teardown did not delete the account"
+    assert state["sourceConnections"] == [], "the teardown did not delete the source connection"
     patches = [r for r in emulator.requests() if r["method"] == "PATCH"]
     assert [p["path"].split("/")[-2] for p in patches] == ["flows", "connections"]
     assert all(p["status"] == 200 for p in patches)
     deletes = [
         (r["path"].split("/")[-2], r["status"]) for r in emulator.requests() if r["method"] == "DELETE"
     ]
-    assert deletes == [("flows", 204), ("connections", 204)]
+    assert deletes == [("flows", 204), ("sourceConnections", 204), ("connections", 204)]
