@@ -59,6 +59,7 @@ def make_flow(hook: AEPHook) -> MakeFlow:
             json={
                 "type": "object",
                 "title": f"PayPal products {suffix}",
+                "description": "Target schema of the flow-run tests",
                 "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
             },
         )["$id"]
