@@ -12,7 +12,18 @@ Everything else is done once, here:
 4. else create it; after a lost answer (no answer, or a 5xx) look it up again: if AEP did create it,
    use it, else repeat the ``POST`` (a bounded number of times). A create that races another task
    (409, or Schema Registry's "title not unique") is resolved the same way;
-5. return the id (so ``.output`` chains tasks) and push the other useful values to XCom.
+5. converge: Flow Service, Catalog and Data Prep accept a second resource with the same name, so
+   tasks that ensure the same resource at the same moment (overlapping DAG runs, a backfill) can
+   each create one. After its create, a task looks the name up again; when several resources match,
+   every task picks the same winner by data AEP itself holds (the oldest creation time, then the
+   smallest id: :func:`winner`), and the task whose resource lost deletes the one it created itself
+   (never another's) and returns the winner. Found resources are chosen by the same rule;
+6. return the id (so ``.output`` chains tasks) and push the other useful values to XCom.
+
+Limits (also in the README): convergence needs a look-up that shows a create once it was answered
+(the emulator does; Adobe documents no delay); a resource whose create answer was lost and that then
+lost the race cannot be told apart from another task's, so it is left in place (and never chosen, as
+it is not the oldest).
 """
 
 from __future__ import annotations
@@ -99,6 +110,10 @@ class ResourceKind:
         AEP has no JSON Patch for this resource, and ``update`` is refused before any call.
     :param list_headers: headers of the look-up request (Schema Registry's ``Accept``).
     :param create_params: query parameters of the create request (Catalog's ``requestDataSource``).
+    :param unique_names: AEP itself refuses a second resource with the same name (Schema Registry
+        titles), so there is never anything to converge.
+    :param deletable: AEP has a ``DELETE`` of the resource, so a task can remove the duplicate it
+        created after losing a race; otherwise the duplicate stays, unused.
     """
 
     what: str
@@ -110,6 +125,26 @@ class ResourceKind:
     patchable: tuple[str, ...] = ()
     list_headers: Mapping[str, str] = field(default_factory=dict)
     create_params: Mapping[str, str] = field(default_factory=dict)
+    unique_names: bool = False
+    deletable: bool = True
+
+
+#: Fields that hold an AEP object's creation time in epoch ms: Flow Service, Catalog, Data Prep.
+CREATED_FIELDS = ("createdAt", "created", "createdDate")
+
+
+def created_ms(item: Mapping[str, Any]) -> float:
+    """When AEP created an object (epoch ms); objects without a creation time sort last."""
+    for name in CREATED_FIELDS:
+        value = item.get(name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    return float("inf")
+
+
+def winner(items: Sequence[Mapping[str, Any]], id_field: str = "id") -> Mapping[str, Any]:
+    """The one resource every task picks among duplicates: the oldest, then the smallest id."""
+    return min(items, key=lambda item: (created_ms(item), str(item.get(id_field) or "")))
 
 
 def dotted(item: Mapping[str, Any], path: str) -> Any:
@@ -217,12 +252,24 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
     def describe(self, payload: Mapping[str, Any]) -> str:
         return f"{self.kind.what} {payload.get(self.kind.name_field)!r}"
 
+    def find_all(self, payload: Mapping[str, Any], *, thorough: bool = False) -> list[dict[str, Any]]:
+        """Every existing resource that is the requested one (more than one after a race)."""
+        return [item for item in self.candidates(payload, thorough=thorough) if self.matches(item, payload)]
+
     def find_existing(self, payload: Mapping[str, Any], *, thorough: bool = False) -> dict[str, Any] | None:
-        """The existing resource that is the requested one, or ``None``."""
-        for item in self.candidates(payload, thorough=thorough):
-            if self.matches(item, payload):
-                return item
-        return None
+        """The existing resource that is the requested one (the :func:`winner` of several), or ``None``."""
+        found = self.find_all(payload, thorough=thorough)
+        if not found:
+            return None
+        chosen = dict(winner(found, self.kind.id_field))
+        if len(found) > 1:
+            self.log.warning(
+                "%d resources are the %s; using the oldest, %s",
+                len(found),
+                self.describe(payload),
+                self.resource_id(chosen),
+            )
+        return chosen
 
     def resource_id(self, item: Mapping[str, Any]) -> str:
         value = item.get(self.kind.id_field)
@@ -335,7 +382,55 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
                 return resource_id, item, False
             resource_id = self.created_id(answer)
             self.log.info("Created %s: %s", label, resource_id)
-            return resource_id, answer if isinstance(answer, dict) else {"id": resource_id}, True
+            item = answer if isinstance(answer, dict) else {"id": resource_id}
+            return self.converge(resource_id, item, payload, label)
+
+    def converge(
+        self, resource_id: str, item: dict[str, Any], payload: Mapping[str, Any], label: str
+    ) -> tuple[str, dict[str, Any], bool]:
+        """After creating ``resource_id``: if other tasks created the same resource meanwhile, agree
+        on the :func:`winner`; delete ours if it lost. Returns (id, item, created)."""
+        if self.kind.unique_names:
+            return resource_id, item, True
+        found = self.find_all(payload)
+        if len(found) < 2 or not any(self.resource_id(other) == resource_id for other in found):
+            return resource_id, item, True
+        chosen = winner(found, self.kind.id_field)
+        chosen_id = self.resource_id(chosen)
+        if chosen_id == resource_id:
+            self.log.info("Another task created the %s at the same moment; ours is the oldest", label)
+            return resource_id, item, True
+        self.check_identity(chosen, payload, label, chosen_id)
+        if self.kind.deletable:
+            self.log.warning(
+                "Another task created the %s at the same moment: using the oldest, %s, and deleting ours, %s",
+                label,
+                chosen_id,
+                resource_id,
+            )
+            self.delete_own(resource_id, label)
+        else:
+            self.log.warning(
+                "Another task created the %s at the same moment: using the oldest, %s; ours, %s, "
+                "stays unused (AEP documents no DELETE for it)",
+                label,
+                chosen_id,
+                resource_id,
+            )
+        return chosen_id, dict(chosen), False
+
+    def delete_own(self, resource_id: str, label: str) -> None:
+        """Delete a resource this task created and does not use (a 404 means it is gone already)."""
+        from urllib.parse import quote
+
+        from airflow_provider_aep.exceptions import AEPNotFoundError
+
+        try:
+            self.hook.request(
+                "DELETE", self.kind.service, f"{self.kind.collection}/{quote(resource_id, safe='')}"
+            )
+        except AEPNotFoundError:
+            self.log.info("The duplicate %s %s was already gone", label, resource_id)
 
 
 def redact_error(error: Exception, secrets: Sequence[str]) -> None:

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
     from airflow_provider_aep.operators.base import IdArg
 
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
-PAGE_SIZE = 100
 
 MappingShape = Literal["auto", "legacy", "current"]
 
@@ -54,6 +53,8 @@ class AEPCreateMappingSetOperator(AEPEnsureResourceOperator):
     :param schema_content_type: current shape: the schema content type.
     """
 
+    # DELETE /mappingSets/{id} is not in Adobe's Data Prep spec; Adobe's own client library (aepp,
+    # dataprep.deleteMappingSet) uses it, so convergence may delete a duplicate this task created.
     kind = ResourceKind(what="mapping set", service="conversion", collection="/mappingSets")
     template_fields: Sequence[str] = (*AEPEnsureResourceOperator.template_fields, "schema_id", "mappings")
     template_fields_renderers = {"mappings": "json"}
@@ -105,33 +106,14 @@ class AEPCreateMappingSetOperator(AEPEnsureResourceOperator):
         return f"mapping set of {len(pairs)} mapping(s) to {schema}"
 
     def candidates(self, payload: Mapping[str, Any], *, thorough: bool) -> Iterator[dict[str, Any]]:
-        # Data Prep pages with start/limit and answers {"data": [...], "_page": {...}}.
-        start = 0
-        while True:
-            page = self.hook.get(
-                self.kind.service, self.kind.collection, params={"limit": PAGE_SIZE, "start": start}
-            )
-            items = _page_items(page)
-            yield from items
-            if len(items) < PAGE_SIZE:
-                return
-            start += len(items)
+        # Mapping sets have no name to filter on: every one is read (pages as Data Prep serves them).
+        yield from self.hook.iter_items(self.kind.service, self.kind.collection)
 
     def matches(self, item: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
         return mapping_set_signature(item) == mapping_set_signature(payload)
 
     def xcom_values(self, resource_id: str, item: Mapping[str, Any], created: bool) -> dict[str, Any]:
         return {"created": created, "mapping_version": item.get("version", 0)}
-
-
-def _page_items(page: Any) -> list[dict[str, Any]]:
-    if isinstance(page, list):
-        return [item for item in page if isinstance(item, dict)]
-    if isinstance(page, Mapping):
-        for key in ("data", "items", "results"):
-            if isinstance(page.get(key), list):
-                return [item for item in page[key] if isinstance(item, dict)]
-    return []
 
 
 class AEPDeleteMappingSetOperator(AEPDeleteResourceOperator):

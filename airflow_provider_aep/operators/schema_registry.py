@@ -77,6 +77,7 @@ class AEPCreateSchemaOperator(_AEPEnsureXdmOperator):
         name_field="title",
         id_field="$id",
         list_headers=XED_ID,
+        unique_names=True,  # XDM-1521-400: titles are unique in a sandbox
     )
     template_fields: Sequence[str] = (
         *AEPEnsureResourceOperator.template_fields,
@@ -160,6 +161,7 @@ class AEPCreateAdhocClassOperator(_AEPEnsureXdmOperator):
         name_field="title",
         id_field="$id",
         list_headers=XED_ID,
+        unique_names=True,  # XDM-1521-400: titles are unique in a sandbox
     )
     xcom_prefix = "class"
     template_fields: Sequence[str] = (

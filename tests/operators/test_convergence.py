@@ -1,0 +1,72 @@
+"""Concurrent ensures converge: overlapping DAG runs set up the same resources and end with one of each.
+
+AEP's creates take time (the emulator's ``create_latency_seconds``), Flow Service, Catalog and Data Prep
+accept a second resource with the same name, so tasks that look up, miss and create at the same moment
+each create one. Every task must still return the same ids, and no duplicate may remain.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+
+from airflow_provider_aep.emulator.testing import RunningEmulator
+from airflow_provider_aep.operators import AEPCreateDatasetOperator
+from tests.operators.helpers import run
+from tests.operators.tutorials import Tutorial, payments_batch
+
+TASKS = 6
+KINDS = (
+    "connections",
+    "sourceConnections",
+    "targetConnections",
+    "flows",
+    "dataSets",
+    "schemas",
+    "mappingSets",
+)
+
+
+def resource_counts(aep: RunningEmulator) -> dict[str, int]:
+    state = aep.state()["prod"]
+    return {kind: len(state.get(kind) or []) for kind in KINDS}
+
+
+def test_six_concurrent_payments_setups_leave_one_of_each_resource(aep: RunningEmulator) -> None:
+    aep.configure(create_latency_seconds=1.0)
+    with ThreadPoolExecutor(max_workers=TASKS) as pool:
+        results = list(pool.map(lambda _: payments_batch(Tutorial("001")), range(TASKS)))
+    setup_ids = results
+    assert all(ids == setup_ids[0] for ids in setup_ids), "every task returns the same resources"
+    assert resource_counts(aep) == dict.fromkeys(KINDS, 1)
+    creates = [r for r in aep.requests() if r["method"] == "POST" and r["status"] in (200, 201)]
+    assert len(creates) > len(KINDS), "the tasks did race: more creates succeeded than resources remain"
+
+
+def test_a_loser_deletes_only_what_it_created(aep: RunningEmulator) -> None:
+    """Two datasets with the same name existed before: neither is deleted, the oldest is used."""
+    aep.configure(create_latency_seconds=0.5)
+    schema = Tutorial("001").target_schema("Convergence schema")
+
+    def ensure(name: str) -> Any:
+        return run(AEPCreateDatasetOperator(task_id="dataset", name=name, schema_id=schema))[0]
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        ids = list(pool.map(ensure, ["Shared dataset"] * 4))
+    assert len(set(ids)) == 1
+    datasets = aep.state()["prod"]["dataSets"]
+    assert [d["id"] for d in datasets if d["name"] == "Shared dataset"] == [ids[0]]
+    deletes = [r for r in aep.requests() if r["method"] == "DELETE"]
+    assert all(ids[0] not in r["path"] for r in deletes), "the winner is never deleted"
+
+
+@pytest.mark.parametrize("latency", [0.0, 0.3])
+def test_reruns_after_a_race_reuse_the_winner(aep: RunningEmulator, latency: float) -> None:
+    aep.configure(create_latency_seconds=latency)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        first = list(pool.map(lambda _: payments_batch(Tutorial("001")), range(3)))
+    again = payments_batch(Tutorial("001"))
+    assert again == first[0]
+    assert resource_counts(aep) == dict.fromkeys(KINDS, 1)
