@@ -164,8 +164,9 @@ class RunningEmulator:
         self._call("POST", f"/flows/{flow_id}/outcome", json={"status": status, "errors": errors or []})
 
     def configure(self, **config: Any) -> dict[str, Any]:
-        """Change runtime config (``run_duration_seconds``, ``post_runs_shape``, ``inlet_url_location``,
-        ``token_lifetime_seconds``) and return the whole config."""
+        """Change runtime config (any ``RuntimeConfig`` key: ``run_duration_seconds``, ``post_runs_shape``,
+        ``inlet_url_location``, ``token_lifetime_seconds``, ``run_params_echo``, ``create_latency_seconds``)
+        and return the whole config."""
         result: dict[str, Any] = self._call("POST", "/config", json=config)
         return result
 
