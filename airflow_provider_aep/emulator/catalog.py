@@ -17,7 +17,7 @@ from starlette.routing import Route
 from airflow_provider_aep.emulator.body_types import DATASET_FIELDS, check_field_types, check_string_lists
 from airflow_provider_aep.emulator.errors import ApiError, catalog_bad_request, catalog_error
 from airflow_provider_aep.emulator.filters import apply_filters
-from airflow_provider_aep.emulator.gateway import Call, json_response, platform_routes
+from airflow_provider_aep.emulator.gateway import Call, int_param, json_response, platform_routes
 from airflow_provider_aep.emulator.state import Resource, Store
 from airflow_provider_aep.emulator.xdm_library import data_behaviour
 
@@ -30,21 +30,6 @@ MIN_LIMIT, MAX_LIMIT = 1, 100
 # dataset shown by help/catalog/api/update-object.md).
 TABLE_FORMAT = "delta"
 _NOT_A_TABLE_CHARACTER = re.compile(r"[^a-z0-9]+")
-
-
-def _offset_param(call: Call, name: str, default: int, low: int, high: int | None) -> int:
-    """An integer query parameter in ``[low, high]``; otherwise Catalog's 400 naming the valid range."""
-    raw = call.request.query_params.get(name)
-    if raw is None:
-        return default
-    valid = f"from {low} to {high}" if high is not None else f"from {low} up"
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        value = None
-    if value is None or value < low or (high is not None and value > high):
-        raise catalog_error(400, f"Invalid {name} {raw!r}: {name} must be an integer {valid}")
-    return value
 
 
 def table_name(dataset_name: str) -> str:
@@ -116,8 +101,9 @@ def list_datasets(call: Call) -> Response:
     """``GET /dataSets``: an object keyed by id (list-objects.md), one page of it: ``start`` is a
     zero-based offset and ``limit`` 1..100, 20 objects when absent (filter-data.md); a client gets every
     dataset by asking again with ``start`` moved past what it received, until a page comes back empty."""
-    limit = _offset_param(call, "limit", DEFAULT_LIMIT, MIN_LIMIT, MAX_LIMIT)
-    start = _offset_param(call, "start", 0, 0, None)
+    query = call.request.query_params
+    limit = int_param(query, "limit", DEFAULT_LIMIT, MIN_LIMIT, MAX_LIMIT, catalog_bad_request)
+    start = int_param(query, "start", 0, 0, None, catalog_bad_request)
     properties = [value for key, value in call.query if key == "property"]
     entries = [{"id": key, **value} for key, value in call.table("dataSets").items()]
     try:

@@ -14,7 +14,7 @@ from starlette.routing import Route
 
 from airflow_provider_aep.emulator.body_types import MAPPING_SET_FIELDS, check_field_types
 from airflow_provider_aep.emulator.errors import conversion_bad_request, conversion_error
-from airflow_provider_aep.emulator.gateway import Call, json_response, platform_routes
+from airflow_provider_aep.emulator.gateway import Call, int_param, json_response, platform_routes
 from airflow_provider_aep.emulator.state import Resource, Store
 
 PREFIX = "/data/foundation/conversion"
@@ -100,24 +100,12 @@ def get_mapping_set(call: Call) -> Response:
     return json_response(mapping_set)
 
 
-def _non_negative(call: Call, name: str, default: int) -> int:
-    raw = call.request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise conversion_error(400, f"{name} must be a non-negative integer, got {raw!r}")
-    return value
-
-
 def list_mapping_sets(call: Call) -> Response:
     """``GET /mappingSets?start=&limit=`` -> ``MapperSetPage`` ``{"data": [...], "_page": {count, limit},
     "_links": {}}``: ``start`` is an offset and ``limit`` the page size, 10 when absent."""
-    start = _non_negative(call, "start", 0)
-    limit = _non_negative(call, "limit", DEFAULT_LIMIT)
+    query = call.request.query_params
+    start = int_param(query, "start", 0, 0, None, conversion_bad_request)
+    limit = int_param(query, "limit", DEFAULT_LIMIT, 0, None, conversion_bad_request)
     page = list(call.table("mappingSets").values())[start : start + limit]
     return json_response({"data": page, "_page": {"count": len(page), "limit": limit}, "_links": {}})
 

@@ -11,7 +11,7 @@ import asyncio
 import json
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -256,6 +256,24 @@ def platform_routes(store: Store, prefix: str, invalid: InvalidInput = flow_bad_
         return Route(prefix + path, endpoint, methods=[method])
 
     return route
+
+
+def int_param(
+    query: Mapping[str, str], name: str, default: int, low: int, high: int | None, invalid: InvalidInput
+) -> int:
+    """An integer query parameter in ``[low, high]`` (``default`` when absent); otherwise the service's
+    own 400 naming the valid range."""
+    raw = query.get(name)
+    if raw is None:
+        return default
+    try:
+        value: int | None = int(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value < low or (high is not None and value > high):
+        valid = f"from {low} to {high}" if high is not None else f"from {low} up"
+        raise invalid(f"Invalid {name} {raw!r}: {name} must be an integer {valid}")
+    return value
 
 
 def json_response(body: Any, status: int = 200) -> JSONResponse:

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_aep.emulator.errors import xdm_error
+from airflow_provider_aep.emulator.errors import xdm_bad_request, xdm_error
 from airflow_provider_aep.emulator.filters import apply_orderby, resolve
+from airflow_provider_aep.emulator.gateway import int_param
 
 MAX_LIMIT = 500
 DEFAULT_ORDERBY = "title"
@@ -26,26 +27,13 @@ def _sort_value(resource: Any, path: str) -> str:
     return str(values[0]).lower() if values else ""
 
 
-def _limit(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    try:
-        limit = int(raw.strip())
-    except ValueError:
-        limit = -1
-    if not 0 <= limit <= MAX_LIMIT:
-        message = f"limit must be an integer from 0 to {MAX_LIMIT}, got {raw!r}"
-        raise xdm_error("1000-400", "Bad request", message)
-    return limit or None  # 0 is only a hint for "no preference"
-
-
 def registry_page(resources: list[Any], query: Mapping[str, str]) -> tuple[list[Any], dict[str, Any]]:
     """One page of a Schema Registry list and its ``_page`` object (``orderby``, ``next``, ``count``)."""
     orderby = query.get("orderby")
     if not orderby and ("limit" in query or "start" in query):
         raise xdm_error("1000-400", "Bad request", "limit and start can only be used with orderby")
     orderby = orderby or DEFAULT_ORDERBY
-    limit = _limit(query.get("limit"))
+    limit = int_param(query, "limit", 0, 0, MAX_LIMIT, xdm_bad_request) or None  # 0: only a hint
     path = orderby.lstrip("+-")
     descending = orderby.startswith("-")
     ordered = apply_orderby(resources, orderby)
