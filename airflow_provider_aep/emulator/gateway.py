@@ -153,8 +153,10 @@ async def read_json_body(request: Request, invalid: InvalidInput = flow_bad_requ
 
 def parse_json(raw: bytes, invalid: InvalidInput) -> Any:
     """``raw`` as JSON (RFC 8259), or ``invalid(reason)``: bytes that are not UTF-8, bad syntax, absurd
-    nesting, ``NaN``/``Infinity``, numbers too large to read or a lone surrogate (none of which AEP's
-    services accept, and none of which could be stored and shown again)."""
+    nesting, ``NaN``/``Infinity`` (not JSON), numbers too long to read or a lone surrogate (neither could
+    be stored and shown again). No Adobe document lists these cases; a request AEP cannot read is a 400
+    (help/landing/troubleshooting.md, summarised in ``adobe-docs/platform-api/troubleshooting.md``), in
+    the service's own error shape."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
