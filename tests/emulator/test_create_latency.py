@@ -9,7 +9,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-import pytest
 
 from airflow_provider_aep.emulator.settings import EmulatorSettings
 from airflow_provider_aep.emulator.state import Store
@@ -17,7 +16,7 @@ from airflow_provider_aep.emulator.testing import RunningEmulator
 
 from .platform import CATALOG, FLOW, PAYPAL_SPEC, SCHEMAS, XED_FULL, PlatformClient
 
-LATENCY = 0.6
+LATENCY = 1.0
 PAYPAL = {
     "name": "Same name",
     "auth": {
@@ -41,14 +40,14 @@ def _concurrently(
         return list(pool.map(lambda call: _timed(aep, *call), calls))
 
 
-@pytest.fixture
-def slow(aep: PlatformClient, emulator: RunningEmulator) -> PlatformClient:
+def _slow_down(emulator: RunningEmulator) -> None:
     assert emulator.configure(create_latency_seconds=LATENCY)["create_latency_seconds"] == LATENCY
-    return aep
 
 
-def test_two_concurrent_creates_of_one_name_both_succeed_after_the_latency(slow: PlatformClient) -> None:
-    schema = slow.created_id(
+def test_two_concurrent_creates_of_one_name_both_succeed_after_the_latency(
+    aep: PlatformClient, emulator: RunningEmulator
+) -> None:
+    schema = aep.created_id(
         "POST",
         f"{SCHEMAS}/tenant/schemas",
         {
@@ -59,9 +58,10 @@ def test_two_concurrent_creates_of_one_name_both_succeed_after_the_latency(slow:
         },
     )
     dataset = {"name": "Same dataset", "schemaRef": {"id": schema, "contentType": XED_FULL}}
+    _slow_down(emulator)
     started = time.monotonic()
     answers = _concurrently(
-        slow,
+        aep,
         [
             ("POST", f"{FLOW}/connections", PAYPAL),
             ("POST", f"{FLOW}/connections", PAYPAL),
@@ -78,30 +78,36 @@ def test_two_concurrent_creates_of_one_name_both_succeed_after_the_latency(slow:
     assert elapsed < 2 * LATENCY
     assert list_time < LATENCY
     assert listing.json()["items"] == []
-    names = [item["name"] for item in slow.request("GET", f"{FLOW}/connections").json()["items"]]
+    names = [item["name"] for item in aep.request("GET", f"{FLOW}/connections").json()["items"]]
     assert names == ["Same name", "Same name"]
-    datasets = slow.request("GET", f"{CATALOG}/dataSets").json()
+    datasets = aep.request("GET", f"{CATALOG}/dataSets").json()
     assert [item["name"] for item in datasets.values()] == ["Same dataset", "Same dataset"]
 
 
-def test_schema_registry_still_refuses_the_second_title_after_both_waited(slow: PlatformClient) -> None:
+def test_schema_registry_still_refuses_the_second_title_after_both_waited(
+    aep: PlatformClient, emulator: RunningEmulator
+) -> None:
+    _slow_down(emulator)
     body = {
         "type": "object",
         "title": "Twice",
         "description": "Twice",
         "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
     }
-    answers = _concurrently(slow, [("POST", f"{SCHEMAS}/tenant/schemas", body)] * 2)
+    answers = _concurrently(aep, [("POST", f"{SCHEMAS}/tenant/schemas", body)] * 2)
     assert sorted(answer.status_code for answer, _ in answers) == [201, 400]
     assert all(took >= LATENCY for _, took in answers)
 
 
-def test_runs_and_tokens_take_no_create_latency(slow: PlatformClient, batch_setup: dict[str, str]) -> None:
-    flow_id = slow.once_flow(batch_setup)
+def test_runs_and_tokens_take_no_create_latency(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str]
+) -> None:
+    flow_id = aep.once_flow(batch_setup)
+    _slow_down(emulator)
     today = int(time.time()) // 86400 * 86400
     params = {"startTime": today, "windowStartTime": today - 86400, "windowEndTime": today}
     run, took = _timed(
-        slow,
+        aep,
         "POST",
         f"{FLOW}/runs",
         {"flowId": flow_id, "params": {**params, "deltaColumn": {"name": "Update_Time"}}},
@@ -109,7 +115,7 @@ def test_runs_and_tokens_take_no_create_latency(slow: PlatformClient, batch_setu
     assert run.status_code == 201, run.text
     assert took < LATENCY
     started = time.monotonic()
-    slow.fetch_token()
+    aep.fetch_token()
     assert time.monotonic() - started < LATENCY
 
 
