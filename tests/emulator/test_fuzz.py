@@ -16,16 +16,11 @@ handlers run past their 404s.
 from __future__ import annotations
 
 import json
-import os
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-
-from airflow_provider_aep.emulator.recording import RECORD_ENV
-from airflow_provider_aep.emulator.testing import RunningEmulator
 
 from .platform import CATALOG, CONVERSION, CRM_TO_AEP, FLOW, PAYPAL_SPEC, SCHEMAS, XED_FULL, PlatformClient
 from .spec_operations import Operation, operations
@@ -160,28 +155,8 @@ def _routed(fuzzer: Fuzzer, operation: Operation) -> bool:
     return not unknown
 
 
-@pytest.fixture(scope="module")
-def unrecorded_emulator() -> Iterator[RunningEmulator]:
-    """An emulator of its own whose requests are not recorded (``AEP_EMULATOR_RECORD`` is unset while it
-    starts): fuzz requests break Adobe's request contract on purpose."""
-    recording = os.environ.pop(RECORD_ENV, None)
-    try:
-        emulator = RunningEmulator(run_duration_seconds=1.0).start()
-    finally:
-        if recording is not None:
-            os.environ[RECORD_ENV] = recording
-    yield emulator
-    emulator.stop()
-
-
 @pytest.fixture
-def fuzzer(unrecorded_emulator: RunningEmulator) -> Iterator[Fuzzer]:
-    unrecorded_emulator.reset()
-    with PlatformClient(unrecorded_emulator) as aep:
-        yield _fuzzer(aep, aep.batch_setup())
-
-
-def _fuzzer(aep: PlatformClient, batch_setup: dict[str, str]) -> Fuzzer:
+def fuzzer(aep: PlatformClient, batch_setup: dict[str, str]) -> Fuzzer:
     flow = aep.once_flow(batch_setup)
     today = int(time.time()) // 86400 * 86400
     run_params = {
