@@ -172,7 +172,7 @@ async def _all_items(hook: Any, query: list[tuple[str, str]]) -> list[dict[str, 
     params: Any = query
     items: list[dict[str, Any]] = []
     for _ in range(1000):  # a runaway _links.next must not loop forever
-        page = read_page(await hook.get("flowservice", path, params=params), path, None)
+        page = read_page(await hook.get("flowservice", path, params=params), path, params)
         items.extend(page.items)
         if page.next_path is None:
             break

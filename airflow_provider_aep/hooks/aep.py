@@ -211,7 +211,7 @@ class AEPHook(BaseHook):
         """Every object of a list, page after page (``_links.next`` or Catalog's ``start``/``limit``)."""
         query: Any = params
         while True:
-            page = read_page(self.get(service, path, params=query, **kwargs), path, _as_dict(query))
+            page = read_page(self.get(service, path, params=query, **kwargs), path, query)
             yield from page.items
             if page.next_path is None:
                 return
@@ -224,9 +224,3 @@ class AEPHook(BaseHook):
         except Exception as exc:
             return False, str(exc)
         return True, f"Authenticated to AEP org {self.settings.org_id}, sandbox {self.settings.sandbox}"
-
-
-def _as_dict(params: Params | None) -> dict[str, Any]:
-    if params is None:
-        return {}
-    return dict(params)

@@ -19,13 +19,17 @@ A ``_links.next.href``, when a service sends one, always wins.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 _NEEDS_QUOTES = re.compile(r'[\s,=!<>"\\&]')
 # Keys under which a service answers the objects of a list (anything else is a Catalog keyed object).
 _LIST_KEYS = ("items", "results", "children", "data")
+
+
+#: Query parameters as ``(name, value)`` pairs: ``property`` filters repeat (they are ANDed).
+Query: TypeAlias = list[tuple[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -34,17 +38,34 @@ class Page:
 
     items: list[dict[str, Any]]
     next_path: str | None = None
-    next_params: dict[str, Any] | None = None
+    next_params: Query | None = None
 
 
-def read_page(body: Any, path: str, params: Mapping[str, Any] | None) -> Page:
+def query_pairs(params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None) -> Query:
+    """Query parameters as pairs, a list value giving one pair per element (as httpx sends it)."""
+    if params is None:
+        return []
+    items = params.items() if isinstance(params, Mapping) else params
+    pairs: Query = []
+    for name, value in items:
+        values = value if isinstance(value, list | tuple) else [value]
+        pairs.extend((name, one) for one in values)
+    return pairs
+
+
+def _replaced(pairs: Query, **changes: Any) -> Query:
+    """``pairs`` with each changed name set to its new value (once), the other pairs kept in order."""
+    return [(name, value) for name, value in pairs if name not in changes] + list(changes.items())
+
+
+def read_page(body: Any, path: str, params: Mapping[str, Any] | Sequence[tuple[str, Any]] | None) -> Page:
     """Split one list answer into its objects and the request for the next page.
 
     :param body: the parsed answer.
     :param path: the path that was requested (the next page of an offset list asks it again).
     :param params: the query parameters that were sent.
     """
-    params = dict(params or {})
+    pairs = query_pairs(params)
     if isinstance(body, list):
         return Page([item for item in body if isinstance(item, dict)])
     if not isinstance(body, dict):
@@ -64,26 +85,24 @@ def read_page(body: Any, path: str, params: Mapping[str, Any] | None) -> Page:
         return Page(items, next_path=href)
     page_info = body.get("_page")
     if key == "results" or (isinstance(page_info, dict) and "next" in page_info):
-        return Page(items, *_next_by_start_key(page_info, path, params))
+        return Page(items, *_next_by_start_key(page_info, path, pairs))
     if key in (None, "data") and items:
-        return Page(items, next_path=path, next_params={**params, "start": _offset(params) + len(items)})
+        return Page(items, next_path=path, next_params=_replaced(pairs, start=_offset(pairs) + len(items)))
     return Page(items)
 
 
-def _next_by_start_key(
-    page_info: Any, path: str, params: dict[str, Any]
-) -> tuple[str | None, dict[str, Any] | None]:
+def _next_by_start_key(page_info: Any, path: str, pairs: Query) -> tuple[str | None, Query | None]:
     """Schema Registry: the next page starts after ``_page.next`` in the same ``orderby``."""
     next_start = page_info.get("next") if isinstance(page_info, dict) else None
     if next_start is None or next_start == "":
         return None, None
-    orderby = params.get("orderby") or page_info.get("orderby")
-    return path, {**params, "start": next_start, **({"orderby": orderby} if orderby else {})}
+    orderby = dict(pairs).get("orderby") or page_info.get("orderby")
+    return path, _replaced(pairs, start=next_start, **({"orderby": orderby} if orderby else {}))
 
 
-def _offset(params: Mapping[str, Any]) -> int:
+def _offset(pairs: Query) -> int:
     try:
-        return max(0, int(params.get("start", 0)))
+        return max(0, int(dict(pairs).get("start", 0)))
     except (TypeError, ValueError):
         return 0
 

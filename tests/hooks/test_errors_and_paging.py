@@ -154,7 +154,7 @@ def test_read_page_understands_the_three_list_shapes() -> None:
     full = {f"id{i}": {"name": f"d{i}"} for i in range(2)}
     catalog = read_page(full, "/dataSets", {"limit": 2})
     assert catalog.items[0] == {"id": "id0", "name": "d0"}
-    assert catalog.next_params == {"limit": 2, "start": 2}
+    assert catalog.next_params == [("limit", 2), ("start", 2)]
     # Catalog may answer fewer objects than the limit asked for, so only an empty page ends a list.
     assert read_page({}, "/dataSets", {"limit": 2, "start": 3}).next_path is None
 
@@ -162,9 +162,9 @@ def test_read_page_understands_the_three_list_shapes() -> None:
 def test_catalog_pages_by_what_came_back_not_by_an_assumed_size() -> None:
     twenty = {f"id{i}": {"name": f"d{i}"} for i in range(20)}
     first = read_page(twenty, "/dataSets", None)
-    assert (first.next_path, first.next_params) == ("/dataSets", {"start": 20})
+    assert (first.next_path, first.next_params) == ("/dataSets", [("start", 20)])
     short = read_page({"id40": {"name": "x"}}, "/dataSets", {"start": 40, "limit": 100})
-    assert (short.next_path, short.next_params) == ("/dataSets", {"start": 41, "limit": 100})
+    assert (short.next_path, short.next_params) == ("/dataSets", [("limit", 100), ("start", 41)])
     assert read_page({}, "/dataSets", {"start": 41, "limit": 100}).next_path is None
 
 
@@ -174,7 +174,7 @@ def test_schema_registry_pages_by_page_next_and_data_prep_by_offset() -> None:
         "/tenant/schemas",
         {"limit": 1},
     )
-    assert registry.next_params == {"limit": 1, "start": "b", "orderby": "title"}
+    assert registry.next_params == [("limit", 1), ("start", "b"), ("orderby", "title")]
     last = {"results": [{"title": "c"}], "_page": {"orderby": "title", "next": None, "count": 1}}
     assert read_page(last, "/tenant/schemas", {"start": "b"}).next_path is None
     linked = {"results": [], "_page": {"next": "x"}, "_links": {"next": {"href": "/tenant/schemas?start=x"}}}
@@ -183,8 +183,22 @@ def test_schema_registry_pages_by_page_next_and_data_prep_by_offset() -> None:
     mapping_sets = read_page(
         {"data": [{"id": "m1"}], "_page": {"count": 1, "limit": 10}}, "/mappingSets", None
     )
-    assert (mapping_sets.items, mapping_sets.next_params) == ([{"id": "m1"}], {"start": 1})
+    assert (mapping_sets.items, mapping_sets.next_params) == ([{"id": "m1"}], [("start", 1)])
     assert read_page({"data": [], "_page": {"count": 0}}, "/mappingSets", {"start": 1}).next_path is None
+
+
+def test_the_next_page_keeps_every_repeated_filter() -> None:
+    """``property=`` filters repeat (ANDed): a continuation must send each of them again."""
+    query = [("property", "name==a"), ("property", "state==enabled"), ("limit", 2)]
+    page = read_page({"x": {"name": "a"}, "y": {"name": "a"}}, "/dataSets", query)
+    assert page.next_params == [
+        ("property", "name==a"),
+        ("property", "state==enabled"),
+        ("limit", 2),
+        ("start", 2),
+    ]
+    as_dict = read_page({"x": {}}, "/dataSets", {"property": ["a==1", "b==2"]})
+    assert as_dict.next_params == [("property", "a==1"), ("property", "b==2"), ("start", 1)]
 
 
 def test_single_item_unwraps_each_service() -> None:
