@@ -14,7 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -154,10 +154,20 @@ class StandaloneAirflow:
     :param home: its own ``AIRFLOW_HOME`` (standalone migrates the database itself).
     :param conn_env: the emulator's ``AIRFLOW_CONN_*`` variables.
     :param log_path: where the processes' combined output goes.
-    :param config: extra ``AIRFLOW__...`` settings.
+    :param command: what starts it, default ``airflow standalone`` (``scripts/standalone.sh`` serves
+        the API on the ``AIRFLOW__API__PORT`` it is given, too).
+    :param config: extra ``AIRFLOW__...`` settings (environment variables).
     """
 
-    def __init__(self, home: Path, conn_env: Mapping[str, str], log_path: Path, **config: str) -> None:
+    def __init__(
+        self,
+        home: Path,
+        conn_env: Mapping[str, str],
+        log_path: Path,
+        command: Sequence[str] | None = None,
+        **config: str,
+    ) -> None:
+        self.command = list(command or [str(VENV_BIN / "airflow"), "standalone"])
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         settings = {
@@ -176,11 +186,11 @@ class StandaloneAirflow:
         self.api = httpx.Client(base_url=f"{self.url}/api/v2", timeout=30.0)
 
     def start(self, timeout: float = 180.0) -> StandaloneAirflow:
-        """Start it and wait until the API answers and the example DAGs are parsed."""
+        """Start it (its own process group) and wait until the API answers."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("wb") as log:
             self._process = subprocess.Popen(
-                [str(VENV_BIN / "airflow"), "standalone"],
+                self.command,
                 env=self.cli.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -191,7 +201,7 @@ class StandaloneAirflow:
             wait_for_api(
                 self.api,
                 timeout,
-                exited=lambda: "airflow standalone" if process.poll() is not None else None,
+                exited=lambda: " ".join(self.command) if process.poll() is not None else None,
                 what=str(self.log_path),
             )
         except RuntimeError:
