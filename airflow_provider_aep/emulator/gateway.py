@@ -134,18 +134,15 @@ async def read_json_body(request: Request, invalid: InvalidInput = flow_bad_requ
         return None
     content_type = request.headers.get("content-type", "")
     if "json" not in content_type.lower():
+        # help/landing/troubleshooting.md (summarised in adobe-docs/platform-api/troubleshooting.md):
+        # a missing or invalid Content-Type on a body is a 400 problem-details BadRequestError.
         raise ApiError(
-            415,
+            400,
             {
-                "type": "https://ns.adobe.com/aep/errors/FLOW-415",
-                "title": "Unsupported Media Type",
-                "status": 415,
-                "report": {
-                    "detailed-message": f"Content-Type must be application/json, got {content_type!r}",
-                    "id": "",
-                    "request-id": "",
-                    "type": "request",
-                },
+                "type": "/placeholder/type/uri",
+                "status": 400,
+                "title": "BadRequestError",
+                "detail": "A valid content-type must be specified",
             },
         )
     return parse_json(raw, invalid)

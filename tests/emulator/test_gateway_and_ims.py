@@ -91,10 +91,17 @@ def test_token_lifetime_is_configurable(aep: PlatformClient, emulator: RunningEm
 
 
 def test_bodies_need_json_content_type(aep: PlatformClient) -> None:
+    """Adobe's troubleshooting page: a 400 ``BadRequestError`` with a problem-details body."""
     answer = aep.http.post(
         f"{FLOW}/connections", content=b'{"name": "x"}', headers=aep.headers(**{"Content-Type": "text/plain"})
     )
-    assert answer.status_code == 415
+    assert answer.status_code == 400
+    assert answer.json() == {
+        "type": "/placeholder/type/uri",
+        "status": 400,
+        "title": "BadRequestError",
+        "detail": "A valid content-type must be specified",
+    }
 
 
 def test_a_wrong_api_key_or_org_is_refused(aep: PlatformClient, raw_http: httpx.Client) -> None:
