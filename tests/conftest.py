@@ -7,11 +7,15 @@ from collections.abc import Iterator
 import pytest
 
 from airflow_provider_aep.emulator.testing import RunningEmulator
+from tests.contract.plugin import RequestContractPlugin
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # needs_tool: a missing Chromium or redis-server skips locally and fails in CI.
     config.pluginmanager.import_plugin("tests.required_tools")
+    # Every request sent to an emulator is recorded; the provider's are checked against Adobe's specs
+    # when the session ends (tests/contract, README "Request contract").
+    config.pluginmanager.register(RequestContractPlugin(), "aep-request-contract")
 
 
 @pytest.fixture(scope="session")
