@@ -1,7 +1,8 @@
 """Data Prep (``/data/foundation/conversion``): mapping sets, in the legacy and the current shape.
 
-Source: ``data-prep.yaml`` (``createMappingSet``, ``listMappingSets``, ``getMappingSet``,
-``deleteMappingSet``) and the legacy request shape of seeds ``001_…``/``004_…``.
+Source: ``data-prep.yaml`` (``createMappingSet``, ``listMappingSets``, ``retrieveMappingSet``) and the
+legacy request shape of seeds ``001_…``/``004_…``. Adobe documents no ``DELETE`` of a mapping set (the
+spec and the mapping-set endpoint guide list retrieve, create, update and validate), so there is none.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from airflow_provider_aep.emulator.state import Resource, Store
 
 PREFIX = "/data/foundation/conversion"
 SOURCE_TYPES = ("ATTRIBUTE", "EXPRESSION", "CONSTANT")
-# listMappingSets: ``limit`` (records per page) defaults to 10 and ``start`` (the offset) to 0.
-DEFAULT_LIMIT = 10
 
 
 def _normalized_mapping(raw: Any, index: int, user: str, now_ms: int) -> dict[str, Any]:
@@ -102,19 +101,19 @@ def get_mapping_set(call: Call) -> Response:
 
 def list_mapping_sets(call: Call) -> Response:
     """``GET /mappingSets?start=&limit=`` -> ``MapperSetPage`` ``{"data": [...], "_page": {count, limit},
-    "_links": {}}``: ``start`` is an offset and ``limit`` the page size, 10 when absent."""
+    "_links": {}}``: ``start`` is an offset and ``limit`` the page size.
+
+    Both are required: ``data-prep.yaml`` marks them so and Adobe's mapping-set endpoint guide
+    (help/data-prep/api/mapping-set.md) says a list request must include ``start`` and ``limit``.
+    """
     query = call.request.query_params
+    for name in ("start", "limit"):
+        if name not in query:
+            raise conversion_bad_request(f"Missing required query parameter {name!r}: send start and limit")
     start = int_param(query, "start", 0, 0, None, conversion_bad_request)
-    limit = int_param(query, "limit", DEFAULT_LIMIT, 0, None, conversion_bad_request)
+    limit = int_param(query, "limit", 0, 0, None, conversion_bad_request)
     page = list(call.table("mappingSets").values())[start : start + limit]
     return json_response({"data": page, "_page": {"count": len(page), "limit": limit}, "_links": {}})
-
-
-def delete_mapping_set(call: Call) -> Response:
-    """``DELETE /mappingSets/{id}``."""
-    if call.table("mappingSets").pop(call.param("id"), None) is None:
-        raise conversion_error(404, f"Mapping set {call.param('id')} was not found")
-    return Response(status_code=204)
 
 
 def data_prep_routes(store: Store) -> list[Route]:
@@ -124,5 +123,4 @@ def data_prep_routes(store: Store) -> list[Route]:
         route("/mappingSets", list_mapping_sets, "GET"),
         route("/mappingSets", create_mapping_set, "POST", creates=True),
         route("/mappingSets/{id}", get_mapping_set, "GET"),
-        route("/mappingSets/{id}", delete_mapping_set, "DELETE"),
     ]

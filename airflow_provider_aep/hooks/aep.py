@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 Params = Mapping[str, Any] | list[tuple[str, Any]]
 
 
+#: The Data Lake (target) connection spec, the same id in every org (the sources tutorials).
+DATA_LAKE_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
+
+
 class AEPHook(BaseHook):
     """Authenticated access to the AEP Platform APIs (Flow Service, Catalog, Schema Registry, Data Prep).
 
@@ -220,7 +224,8 @@ class AEPHook(BaseHook):
     def test_connection(self) -> tuple[bool, str]:
         """Get a token and list one connection spec: proves the credentials, org and sandbox."""
         try:
-            self.get("flowservice", "/connectionSpecs", params={"limit": 1})
+            # one small documented look-up: the data lake connection spec, by id (sort-and-filter.md)
+            self.get("flowservice", "/connectionSpecs", params={"property": f"id=={DATA_LAKE_SPEC_ID}"})
         except Exception as exc:
             return False, str(exc)
         return True, f"Authenticated to AEP org {self.settings.org_id}, sandbox {self.settings.sandbox}"

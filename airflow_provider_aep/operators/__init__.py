@@ -30,7 +30,7 @@ _MODULES = {
     ),
     "catalog": ("AEPCreateDatasetOperator", "AEPDeleteDatasetOperator"),
     "schema_registry": ("AEPCreateSchemaOperator", "AEPCreateAdhocClassOperator", "AEPDeleteSchemaOperator"),
-    "data_prep": ("AEPCreateMappingSetOperator", "AEPDeleteMappingSetOperator"),
+    "data_prep": ("AEPCreateMappingSetOperator",),
     "streaming": ("AEPSendStreamingEventsOperator",),
     "flow_runs": ("AEPTriggerFlowRunOperator",),
     "base": ("AEPBaseOperator", "AEPEnsureResourceOperator", "AEPResourceMismatchError", "ResourceKind"),
@@ -50,7 +50,6 @@ __all__ = [
     "AEPDeleteConnectionOperator",
     "AEPDeleteDataflowOperator",
     "AEPDeleteDatasetOperator",
-    "AEPDeleteMappingSetOperator",
     "AEPDeleteSchemaOperator",
     "AEPDisableDataflowOperator",
     "AEPEnableDataflowOperator",
@@ -78,7 +77,6 @@ if TYPE_CHECKING:
     from airflow_provider_aep.operators.catalog import AEPCreateDatasetOperator, AEPDeleteDatasetOperator
     from airflow_provider_aep.operators.data_prep import (
         AEPCreateMappingSetOperator,
-        AEPDeleteMappingSetOperator,
     )
     from airflow_provider_aep.operators.flow_service import (
         AEPCreateDataflowOperator,

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, ResourceKind, dotted
-from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -53,9 +52,8 @@ class AEPCreateMappingSetOperator(AEPEnsureResourceOperator):
     :param schema_content_type: current shape: the schema content type.
     """
 
-    # DELETE /mappingSets/{id} is not in Adobe's Data Prep spec; Adobe's own client library (aepp,
-    # dataprep.deleteMappingSet) uses it, so convergence may delete a duplicate this task created.
-    kind = ResourceKind(what="mapping set", service="conversion", collection="/mappingSets")
+    # Adobe documents no DELETE of a mapping set: a duplicate made in a create race stays, unused.
+    kind = ResourceKind(what="mapping set", service="conversion", collection="/mappingSets", deletable=False)
     template_fields: Sequence[str] = (*AEPEnsureResourceOperator.template_fields, "schema_id", "mappings")
     template_fields_renderers = {"mappings": "json"}
 
@@ -106,27 +104,12 @@ class AEPCreateMappingSetOperator(AEPEnsureResourceOperator):
         return f"mapping set of {len(pairs)} mapping(s) to {schema}"
 
     def candidates(self, payload: Mapping[str, Any], *, thorough: bool) -> Iterator[dict[str, Any]]:
-        # Mapping sets have no name to filter on: every one is read (pages as Data Prep serves them).
-        yield from self.hook.iter_items(self.kind.service, self.kind.collection)
+        # Mapping sets are matched by content: every one is read, page after page as Data Prep serves
+        # them. A list request must send start and limit (help/data-prep/api/mapping-set.md).
+        yield from self.hook.iter_items(self.kind.service, self.kind.collection, {"start": 0, "limit": 100})
 
     def matches(self, item: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
         return mapping_set_signature(item) == mapping_set_signature(payload)
 
     def xcom_values(self, resource_id: str, item: Mapping[str, Any], created: bool) -> dict[str, Any]:
         return {"created": created, "mapping_version": item.get("version", 0)}
-
-
-class AEPDeleteMappingSetOperator(AEPDeleteResourceOperator):
-    """Delete a mapping set (``DELETE /mappingSets/{id}``); returns its id, or ``None`` if missing.
-
-    :param mapping_set_id: the mapping set id (templated as ``resource_id``).
-    :param ignore_missing: succeed when it does not exist.
-    """
-
-    service = "conversion"
-    collection = "/mappingSets"
-    what = "mapping set"
-    id_argument = "mapping_set_id"
-
-    def __init__(self, *, mapping_set_id: IdArg, **kwargs: Any) -> None:
-        super().__init__(resource_id=mapping_set_id, **kwargs)

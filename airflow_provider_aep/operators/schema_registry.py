@@ -65,7 +65,8 @@ class AEPCreateSchemaOperator(_AEPEnsureXdmOperator):
     :param title: the schema title, unique in the sandbox, looked up on re-runs (templated).
     :param class_id: the ``$id`` of the class it implements (templated).
     :param field_group_ids: ``$id`` of each field group it adds (templated).
-    :param description: optional description (templated).
+    :param description: description (templated); Schema Registry requires one, so the title is sent
+        when none is given.
     :param extra_fields: other schema attributes (``meta:class``, ``meta:xdmType``...), passed
         through (templated).
     """
@@ -117,7 +118,8 @@ class AEPCreateSchemaOperator(_AEPEnsureXdmOperator):
             **dict(self.extra_fields or {}),
             "type": "object",
             "title": self.title,
-            "description": self.description,
+            # Schema Registry's request schema requires a description: the title stands in for one
+            "description": self.description or self.title,
             "allOf": [{"$ref": ref} for ref in (self.class_id, *self.field_group_ids)],
         }
         return validate_request(TenantSchema, body, "schema").to_payload()
@@ -151,7 +153,8 @@ class AEPCreateAdhocClassOperator(_AEPEnsureXdmOperator):
 
     :param title: the class title, unique in the sandbox, looked up on re-runs (templated).
     :param fields: source field name -> XDM type (``"string"``) or a full XDM property (templated).
-    :param description: optional description (templated).
+    :param description: description (templated); Schema Registry requires one, so the title is sent
+        when none is given.
     """
 
     kind = ResourceKind(
@@ -198,7 +201,8 @@ class AEPCreateAdhocClassOperator(_AEPEnsureXdmOperator):
         body = {
             "type": "object",
             "title": self.title,
-            "description": self.description,
+            # Schema Registry's request schema requires a description: the title stands in for one
+            "description": self.description or self.title,
             "allOf": [
                 {"$ref": XDM_ADHOC_BEHAVIOUR},
                 {"properties": {"_adhoc": {"type": "object", "properties": properties}}},

@@ -2,8 +2,9 @@
 
 Each entry names the operation (``METHOD template``; a ``{NAME}`` segment matches any one segment),
 where the deviation is (``path``, ``method``, ``query`` or ``body``), the query parameter or body field
-(``params.deltaColumn``, ``[].op``; empty for ``path`` and ``method``), and the Adobe document that
-shows AEP taking the request this way.
+(``params.deltaColumn``, ``[].op``; empty for ``path`` and ``method``; ``*`` for a body that is not
+the spec's message at all, e.g. a source's own webhook JSON), and the Adobe document that shows AEP
+taking the request this way.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ class AllowedDeviation:
             method == violation_method
             and pattern.fullmatch(target.rstrip("/")) is not None
             and self.where == violation.where
-            and self.field == violation.field
+            and (self.field == violation.field or (self.where == "body" and self.field == "*"))
         )
 
 

@@ -37,6 +37,15 @@ def test_an_entry_covers_its_operation_field_and_place_only() -> None:
     assert split_allowed([sent, other], [entry]) == ([other], [sent])
 
 
+def test_a_whole_body_entry_covers_every_body_field_of_its_operation_only() -> None:
+    inlet = "POST /collection/{CONNECTION_ID}"
+    entry = AllowedDeviation(inlet, "body", "*", "seed tutorial 000", "webhook JSON")
+    assert entry.covers(Violation("POST /collection/abc", "body", "header", "'flowId' is required"))
+    assert entry.covers(Violation("POST /collection/abc", "body", "body.{id, email}", "not in the schema"))
+    assert not entry.covers(Violation("POST /collection/abc", "query", "syncValidation", "x"))
+    assert not entry.covers(Violation("POST /collection/batch/abc", "body", "messages", "x"))
+
+
 def test_a_template_entry_covers_a_concrete_unknown_path() -> None:
     entry = AllowedDeviation("GET /data/foundation/x/{ID}", "path", "", "some page", "why")
     assert entry.covers(Violation("GET /data/foundation/x/123", "path", "", "no spec has this path"))

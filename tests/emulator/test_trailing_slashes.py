@@ -24,7 +24,7 @@ LISTS = [
     f"{SCHEMAS}/tenant/schemas",
     f"{SCHEMAS}/tenant/classes",
     f"{SCHEMAS}/stats",
-    f"{CONVERSION}/mappingSets",
+    f"{CONVERSION}/mappingSets?start=0&limit=10",
 ]
 
 
@@ -38,8 +38,9 @@ def test_lists_answer_the_same_with_a_trailing_slash(
 ) -> None:
     aep.once_flow(batch_setup)
     headers = {"Accept": XED_FULL}
+    bare_path, _, query = path.partition("?")
     bare = aep.request("GET", path, headers=headers)
-    slashed = aep.request("GET", path + "/", headers=headers)
+    slashed = aep.request("GET", f"{bare_path}/" + (f"?{query}" if query else ""), headers=headers)
     assert bare.status_code == 200
     assert _answer(slashed) == _answer(bare)
 

@@ -41,6 +41,9 @@ def test_six_concurrent_payments_setups_leave_one_of_each_resource(aep: RunningE
     setup_ids = results
     assert all(ids == setup_ids[0] for ids in setup_ids), "every task returns the same resources"
     assert resource_counts(aep) == dict.fromkeys(KINDS, 1)
+    (flow,) = aep.state()["prod"]["flows"]
+    used = [t["params"]["mappingId"] for t in flow["transformations"] if t["name"] == "Mapping"]
+    assert used == [setup_ids[0]["mapping"]]
     creates = [r for r in aep.requests() if r["method"] == "POST" and r["status"] in (200, 201)]
     assert len(creates) > len(KINDS), "the tasks did race: more creates succeeded than resources remain"
 

@@ -16,7 +16,6 @@ from airflow_provider_aep.operators import (
     AEPDeleteConnectionOperator,
     AEPDeleteDataflowOperator,
     AEPDeleteDatasetOperator,
-    AEPDeleteMappingSetOperator,
     AEPDeleteSchemaOperator,
     AEPDisableDataflowOperator,
     AEPEnableDataflowOperator,
@@ -163,7 +162,6 @@ def test_teardown_deletes_everything_and_tolerates_missing(
             task_id="tgt", connection_id=payments["target"], connection_type="target"
         ),
         AEPDeleteConnectionOperator(task_id="base", connection_id=payments["base"]),
-        AEPDeleteMappingSetOperator(task_id="map", mapping_set_id=payments["mapping"]),
         AEPDeleteDatasetOperator(task_id="ds", dataset_id=payments["dataset"]),
         AEPDeleteSchemaOperator(task_id="schema", schema_id=payments["schema"]),
     ]
@@ -175,7 +173,6 @@ def test_teardown_deletes_everything_and_tolerates_missing(
         "sourceConnections",
         "targetConnections",
         "connections",
-        "mappingSets",
         "dataSets",
         "schemas",
     )
