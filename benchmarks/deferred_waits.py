@@ -1,55 +1,142 @@
-"""Hold many deferred flow-run waits in one event loop, like a triggerer, and measure their cost.
+"""Hold many deferred flow-run waits in one event loop, like a triggerer, and measure what they cost.
 
-Starts the emulator (``RunningEmulator``, loopback only) with runs that last ``--run-duration``
-seconds, creates ``--flows`` dataflows scheduled ``once`` and ``--runs`` on-demand runs over
-consecutive daily windows, then runs ``--runs`` concurrent ``AEPFlowRunTrigger.run()`` waits in one
-event loop until every one of them has yielded its event. It reports:
+Three processes, so that the measured one holds only the triggers, as a triggerer does:
 
-* peak RSS of the process during the waits (the emulator runs in the same process, so this is an
-  upper bound for the triggers), and the growth over the RSS before the waits started;
-* HTTP requests per poll per run (each look at a run should cost exactly one ``GET /runs/{id}``);
-* IMS token requests during the waits (the goal is one for the whole process).
+* the emulator, ``aep-emulator serve`` in its own process group on a free loopback port, its runs
+  lasting ``--run-duration`` seconds (plus the emulator's short queue before they start);
+* a setup process that creates ``--flows`` dataflows scheduled ``once`` and ``--runs`` on-demand runs
+  over consecutive daily windows (each flow gets one run per past day), concurrently;
+* this process, which runs ``--runs`` concurrent ``AEPFlowRunTrigger.run()`` waits (the real trigger
+  class, ``--poll-interval`` apart) in one asyncio event loop until every one has yielded its event.
+  Their starts are spread over ``--spread`` seconds (default one poll interval), as in a triggerer
+  that has been picking waits up for a while, rather than all polling in the same instant.
 
-    python benchmarks/deferred_waits.py [--runs 1000] [--flows 10] [--run-duration 20] [--poll-interval 5]
+It reports, for the waits only:
 
-Bounded: every wait has a deadline (``--deadline``, default 180 s) and the script exits after it.
+* CPU seconds of this process (``time.process_time``), its share of one core, and CPU ms per poll;
+  the emulator's CPU over the same time, from ``/proc``;
+* polls, and HTTP requests per poll counted by the emulator (``GET /__emulator__/requests``);
+* the real interval between two polls of the same wait, as the trigger made them and as the emulator
+  received them, against the configured poll interval: median, p95 and max lag;
+* RSS of this process before the waits (every module a wait needs already imported) and at its peak
+  (``ru_maxrss``), and the growth per wait;
+* IMS token requests (the goal is one for the whole process).
+
+    python benchmarks/deferred_waits.py [--runs 1000] [--flows 10] [--run-duration 25] [--poll-interval 5]
+
+Bounded: the setup must finish within ``--setup-timeout`` seconds, every wait has a deadline
+(``--deadline``, default 180 s), the event loop is abandoned a minute after that, and the emulator
+process group is stopped at the end whatever happens.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import itertools
+import math
+import multiprocessing
 import os
+import resource
+import signal
+import socket
+import subprocess
 import sys
-import threading
+import tempfile
 import time
-from typing import Any
+from collections.abc import Sequence
+from typing import IO, Any
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+import httpx
+
+from airflow_provider_aep.emulator.runs import QUEUE_FRACTION
+from airflow_provider_aep.emulator.settings import EmulatorSettings, airflow_connection_env
+from airflow_provider_aep.emulator.testing import ADMIN_PREFIX
 from airflow_provider_aep.flow_runs import FlowRunReport
 from airflow_provider_aep.triggers.flow_run import AEPFlowRunTrigger
 
+HOST = "127.0.0.1"
 DAY = 86400
 PAYPAL_SPEC = {"id": "221c7626-58f6-4eec-8ee2-042b0226f03b", "version": "1.0"}
 DATA_LAKE_SPEC = {"id": "c604ff05-7f1a-43c0-8e18-33bf874cb11c", "version": "1.0"}
 CRM_TO_AEP = {"id": "14518937-270c-4525-bdec-c2ba7cce3860", "version": "1.0"}
 CONTENT_TYPE = "application/vnd.adobe.xed-full+json;version=1"
+RUN_PATH = "/data/foundation/flowservice/runs/"
+TOKEN_PATH = "/ims/token/v3"
+CREATE_CONCURRENCY = 32
 
 
-class CountingTrigger(AEPFlowRunTrigger):
-    """The real trigger, counting its polls so requests per poll can be computed."""
+class TimedTrigger(AEPFlowRunTrigger):
+    """The real trigger, noting when each of its polls starts (``time.monotonic``)."""
 
-    polls = 0
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.poll_starts: list[float] = []
 
     async def poll(self, hook: Any) -> list[FlowRunReport]:
-        CountingTrigger.polls += 1
+        self.poll_starts.append(time.monotonic())
         return await super().poll(hook)
 
 
-def rss_bytes() -> int:
-    """Current resident set size of this process (Linux ``/proc``)."""
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+# --- the emulator, in its own process -------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def start_emulator(settings: EmulatorSettings, log: IO[bytes]) -> subprocess.Popen[bytes]:
+    """``aep-emulator serve`` with ``settings``, in a new session (its own process group)."""
+    command = [sys.executable, "-m", "airflow_provider_aep.emulator", "serve"]
+    command += ["--host", settings.host, "--port", str(settings.port)]
+    command += ["--run-duration", str(settings.run_duration_seconds)]
+    command += ["--client-id", settings.client_id, "--client-secret", settings.client_secret]
+    command += ["--org", settings.org_id]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
+
+
+def stop_emulator(server: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the emulator's process group, SIGKILL it if it is still there 10 s later."""
+    if server.poll() is not None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=10)
+
+
+def wait_healthy(admin: httpx.Client, server: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if admin.get("/health").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the emulator did not become healthy (exit status {server.poll()})")
+
+
+def emulated_now(admin: httpx.Client) -> float:
+    """The emulator's clock (epoch seconds, real time plus any advance)."""
+    now: float = admin.get("/health").json()["now"]
+    return now
+
+
+def cpu_seconds_of(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` so far (Linux ``/proc``)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+# --- setup, in a separate process -----------------------------------------------------------------
 
 
 def create_once_flow(hook: Any, index: int) -> str:
@@ -137,106 +224,267 @@ def create_once_flow(hook: Any, index: int) -> str:
     )
 
 
-def start_runs(hook: Any, flows: list[str], runs: int) -> list[str]:
-    """``runs`` on-demand runs spread over the flows, each over its own past day."""
+async def start_runs(flows: list[str], runs: int, start_at: float) -> list[str]:
+    """``runs`` on-demand runs spread over the flows, each over its own past day, created concurrently.
+
+    They all start at ``start_at`` (epoch seconds, later than the setup can last): until then they are
+    ``scheduled``, so none of them progresses while the others are still being created.
+    """
+    from airflow_provider_aep.hooks.aep_async import AEPAsyncHook, close_shared_clients
     from airflow_provider_aep.models.responses import created_id
 
+    hook = AEPAsyncHook()
     today = int(time.time()) // DAY * DAY
-    run_ids = []
-    for index in range(runs):
+    slots = asyncio.Semaphore(CREATE_CONCURRENCY)
+
+    async def start(index: int) -> str:
         end = today - (index // len(flows)) * DAY
         body = {
             "flowId": flows[index % len(flows)],
             "params": {
-                "startTime": int(time.time()),
+                "startTime": int(start_at),
                 "windowStartTime": end - DAY,
                 "windowEndTime": end,
                 "deltaColumn": {"name": "Update_Time"},
             },
         }
-        run_ids.append(created_id(hook.post("flowservice", "/runs", json=body)))
-    return run_ids
+        async with slots:
+            return created_id(await hook.request("POST", "flowservice", "/runs", json=body))
+
+    try:
+        return list(await asyncio.gather(*(start(index) for index in range(runs))))
+    finally:
+        await close_shared_clients()
+
+
+def set_up(conn_env: dict[str, str], flows: int, runs: int, start_at: float) -> list[str]:
+    """Run in the setup process: create the dataflows, then the runs; return the run ids."""
+    os.environ.update(conn_env)
+    from airflow_provider_aep.hooks.aep import AEPHook
+
+    with AEPHook() as hook:
+        flow_ids = [create_once_flow(hook, index) for index in range(flows)]
+    return asyncio.run(start_runs(flow_ids, runs, start_at))
+
+
+def set_up_elsewhere(
+    conn_env: dict[str, str], flows: int, runs: int, start_at: float, timeout: float
+) -> list[str]:
+    """``set_up`` in a fresh (spawned) process, so none of its memory or CPU lands in this one."""
+    pool = multiprocessing.get_context("spawn").Pool(1)
+    try:
+        run_ids: list[str] = pool.apply_async(set_up, (conn_env, flows, runs, start_at)).get(timeout=timeout)
+        return run_ids
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+# --- the waits, in this process -------------------------------------------------------------------
+
+
+def rss_bytes() -> int:
+    """Current resident set size of this process (Linux ``/proc``)."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def peak_rss_bytes() -> int:
+    """Peak resident set size of this process so far (``ru_maxrss`` is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def import_what_a_wait_needs() -> None:
+    """Load every module the first poll would load lazily: a running triggerer already has them."""
+    import airflow.sdk
+    import airflow.sdk.log
+
+    import airflow_provider_aep.flow_runs.interpretation
+    import airflow_provider_aep.hooks.aep_async
+    import airflow_provider_aep.hooks.paging  # noqa: F401
+
+    _ = airflow.sdk.BaseHook, airflow.sdk.log.amask_secret
 
 
 async def hold_waits(
-    run_ids: list[str], deadline: float, poll_interval: float
-) -> tuple[list[dict[str, Any]], int]:
-    """Run one trigger per run concurrently until each yields; sample RSS meanwhile."""
+    triggers: list[TimedTrigger], spread: float, give_up_after: float
+) -> list[dict[str, Any]]:
+    """Run every trigger concurrently (starts spread evenly over ``spread`` s) until each yields."""
     from airflow_provider_aep.hooks.aep_async import close_shared_clients
 
-    peak = rss_bytes()
-
-    async def sample() -> None:
-        nonlocal peak
-        while True:
-            peak = max(peak, rss_bytes())
-            await asyncio.sleep(0.25)
-
-    async def wait(run_id: str) -> dict[str, Any]:
-        trigger = CountingTrigger(deadline=deadline, run_ids=[run_id], poll_interval=poll_interval)
+    async def wait(index: int, trigger: TimedTrigger) -> dict[str, Any]:
+        await asyncio.sleep(spread * index / len(triggers))
         async for event in trigger.run():
             payload: dict[str, Any] = event.payload
             return payload
-        raise RuntimeError(f"trigger of {run_id} ended without an event")
+        raise RuntimeError(f"trigger of {trigger.run_ids} ended without an event")
 
-    sampler = asyncio.create_task(sample())
     try:
-        events = await asyncio.gather(*(wait(run_id) for run_id in run_ids))
+        waits = asyncio.gather(*(wait(index, trigger) for index, trigger in enumerate(triggers)))
+        return list(await asyncio.wait_for(waits, timeout=give_up_after))
     finally:
-        sampler.cancel()
         await close_shared_clients()
-    return events, max(peak, rss_bytes())
+
+
+# --- figures --------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    """Nearest-rank percentile (``fraction`` 0.5 is the median)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
+
+
+def intervals(times_by_wait: Sequence[Sequence[float]]) -> list[float]:
+    """Seconds between consecutive polls of the same wait."""
+    return [b - a for times in times_by_wait for a, b in itertools.pairwise(times)]
+
+
+def describe_lag(label: str, gaps: list[float], poll_interval: float) -> str:
+    if not gaps:
+        return f"{label}: no wait polled twice"
+    median, p95 = percentile(gaps, 0.5), percentile(gaps, 0.95)
+    return (
+        f"{label}: median {median:.2f} s (lag +{median - poll_interval:.2f} s), "
+        f"p95 {p95:.2f} s (+{p95 - poll_interval:.2f} s), max {max(gaps):.2f} s, over {len(gaps):,} intervals"
+    )
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds every process on the machine has used so far (Linux ``/proc/stat``, all cores)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(value) for value in stat.readline().split()[1:9]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def load_average() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=1000)
-    parser.add_argument("--flows", type=int, default=10)
-    parser.add_argument("--run-duration", type=float, default=20.0)
+    parser.add_argument("--runs", type=int, default=1000, help="concurrent waits, one run each")
+    parser.add_argument("--flows", type=int, default=10, help="dataflows the runs are spread over")
+    parser.add_argument("--run-duration", type=float, default=25.0, help="seconds a run is inProgress")
     parser.add_argument("--poll-interval", type=float, default=5.0)
+    parser.add_argument("--spread", type=float, help="seconds over which the waits start (poll interval)")
     parser.add_argument("--deadline", type=float, default=180.0, help="seconds each wait may last")
+    parser.add_argument("--setup-timeout", type=float, default=300.0)
     args = parser.parse_args()
+    spread = args.poll_interval if args.spread is None else args.spread
 
-    with RunningEmulator(run_duration_seconds=args.run_duration) as emulator:
-        os.environ.update(emulator.conn_env())
-        from airflow_provider_aep.hooks._core import TOKENS
-        from airflow_provider_aep.hooks.aep import AEPHook
+    settings = EmulatorSettings.from_env(
+        os.environ, host=HOST, port=free_port(), run_duration_seconds=args.run_duration
+    )
+    url = f"http://{HOST}:{settings.port}"
+    conn_env = airflow_connection_env(url, settings)
+    print(f"load average before: {load_average()} on {os.cpu_count()} CPUs")
+    admin = httpx.Client(base_url=url + ADMIN_PREFIX, timeout=60)
+    with tempfile.TemporaryFile() as emulator_log, admin:
+        server = start_emulator(settings, emulator_log)
+        try:
+            wait_healthy(admin, server)
+            print(
+                f"emulator: separate process {server.pid} at {url}; a run is queued "
+                f"{QUEUE_FRACTION * args.run_duration:g} s then in progress {args.run_duration:g} s"
+            )
+            started = time.monotonic()
+            start_at = int(time.time() + args.setup_timeout + 60)
+            run_ids = set_up_elsewhere(conn_env, args.flows, args.runs, start_at, args.setup_timeout)
+            # Every run starts at start_at: move the emulated clock there, so they all start now.
+            advance = start_at - emulated_now(admin)
+            admin.post("/clock/advance", json={"seconds": advance}).raise_for_status()
+            print(
+                f"setup (separate process): {args.flows} dataflows and {len(run_ids):,} runs "
+                f"in {time.monotonic() - started:.1f} s, all starting together (emulated clock "
+                f"advanced {advance:.0f} s to their start time)"
+            )
+            return measure(args, spread, conn_env, run_ids, admin, server.pid)
+        except BaseException:
+            emulator_log.seek(0)
+            sys.stderr.write(emulator_log.read()[-4000:].decode(errors="replace"))
+            raise
+        finally:
+            stop_emulator(server)
 
-        setup_started = time.monotonic()
-        with AEPHook() as hook:
-            flows = [create_once_flow(hook, index) for index in range(args.flows)]
-            run_ids = start_runs(hook, flows, args.runs)
-        setup_seconds = time.monotonic() - setup_started
-        print(f"created {len(flows)} dataflows and {len(run_ids)} runs in {setup_seconds:.1f} s")
 
-        TOKENS.clear()  # the waits must get their own token: count how many they ask for
-        logged_before = len(emulator.requests())
-        rss_before = rss_bytes()
-        started = time.monotonic()
-        events, peak = asyncio.run(hold_waits(run_ids, time.time() + args.deadline, args.poll_interval))
-        elapsed = time.monotonic() - started
-        during = emulator.requests()[logged_before:]
+def measure(
+    args: argparse.Namespace,
+    spread: float,
+    conn_env: dict[str, str],
+    run_ids: list[str],
+    admin: httpx.Client,
+    emulator_pid: int,
+) -> int:
+    """Hold the waits in this process and print what they cost; 0 if every run finished well."""
+    os.environ.update(conn_env)
+    import_what_a_wait_needs()
+    deadline = time.time() + args.deadline
+    triggers = [
+        TimedTrigger(deadline=deadline, run_ids=[run_id], poll_interval=args.poll_interval)
+        for run_id in run_ids
+    ]
+    gc.collect()
+    rss_before, peak_before = rss_bytes(), peak_rss_bytes()
+    emulator_cpu_before, machine_before = cpu_seconds_of(emulator_pid), machine_busy_seconds()
+    emulated_started = emulated_now(admin)
+    wall_started, cpu_started = time.monotonic(), time.process_time()
+    events = asyncio.run(hold_waits(triggers, spread, args.deadline + 60))
+    cpu = time.process_time() - cpu_started
+    wall = time.monotonic() - wall_started
+    emulator_cpu = cpu_seconds_of(emulator_pid) - emulator_cpu_before
+    others = machine_busy_seconds() - machine_before - emulator_cpu - cpu
+    peak = peak_rss_bytes()
+    emulated_ended = emulated_now(admin)
+
+    logged = admin.get("/requests").json()["requests"]
+    during = [r for r in logged if emulated_started <= r["time"] <= emulated_ended]
+    run_gets = [r for r in during if r["method"] == "GET" and r["path"].startswith(RUN_PATH)]
+    token_requests = sum(1 for r in during if r["path"] == TOKEN_PATH)
+    server_times: dict[str, list[float]] = {}
+    for request in run_gets:
+        server_times.setdefault(request["path"], []).append(request["time"])
 
     statuses: dict[str, int] = {}
     for event in events:
         key = f"{event['status']}:{event['runs'][0]['raw_status'] if event['runs'] else '-'}"
         statuses[key] = statuses.get(key, 0) + 1
-    run_gets = sum(1 for r in during if r["method"] == "GET" and "/flowservice/runs/" in r["path"])
-    token_requests = sum(1 for r in during if r["path"].endswith("/ims/token/v3"))
-    polls = CountingTrigger.polls
-    print(f"{len(events)} concurrent waits in one event loop finished in {elapsed:.1f} s: {statuses}")
-    print(f"polls: {polls} ({polls / len(events):.1f} per run, poll interval {args.poll_interval:g} s)")
-    print(f"HTTP requests during the waits: {len(during)}; GET /runs/{{id}}: {run_gets}")
-    print(f"requests per poll per run: {run_gets / polls:.3f}")
-    print(f"IMS token requests during the waits: {token_requests}")
+    polls = sum(len(trigger.poll_starts) for trigger in triggers)
+    waits = len(events)
+    print(
+        f"{waits:,} concurrent waits in one event loop (poll interval {args.poll_interval:g} s, "
+        f"starts spread over {spread:g} s) ended in {wall:.1f} s: {statuses}"
+    )
+    print(
+        f"trigger process CPU during the waits: {cpu:.1f} s over {wall:.1f} s "
+        f"({cpu / wall:.0%} of one core), {cpu * 1000 / polls:.2f} ms per poll; "
+        f"emulator process: {emulator_cpu:.1f} s ({emulator_cpu / wall:.0%} of one core); "
+        f"every other process: {max(others, 0.0):.1f} s ({max(others, 0.0) / wall:.0%} of one core)"
+    )
+    print(
+        f"polls: {polls:,} ({polls / waits:.1f} per wait); HTTP requests the emulator received: "
+        f"{len(during):,} = {len(during) / polls:.3f} per poll "
+        f"(GET /runs/{{id}} {len(run_gets):,}, IMS token {token_requests}, "
+        f"other {len(during) - len(run_gets) - token_requests})"
+    )
+    interval = args.poll_interval
+    poll_gaps = intervals([trigger.poll_starts for trigger in triggers])
+    print(describe_lag("interval between two polls of one wait, in the trigger", poll_gaps, interval))
+    print(
+        describe_lag(
+            "  ... as the emulator received them", intervals(list(server_times.values())), args.poll_interval
+        )
+    )
     growth = peak - rss_before
     print(
-        f"RSS before the waits: {rss_before / 2**20:.0f} MiB; peak during: {peak / 2**20:.0f} MiB "
-        f"(+{growth / 2**20:.0f} MiB, {growth / len(events) / 1024:.1f} KiB per wait)"
+        f"RSS before the waits (modules imported): {rss_before / 2**20:.0f} MiB "
+        f"(peak so far {peak_before / 2**20:.0f} MiB); peak during: {peak / 2**20:.0f} MiB "
+        f"(+{growth / 2**20:.0f} MiB, {growth / waits / 1024:.1f} KiB per wait)"
     )
-    print(f"threads alive at the end: {threading.active_count()}")
-    ok = all(event["status"] == "finished" for event in events) and token_requests <= 1
-    return 0 if ok else 1
+    print(f"IMS token requests during the waits: {token_requests}")
+    print(f"load average after: {load_average()}")
+    ok = waits == len(run_ids) and all(event["status"] == "finished" for event in events)
+    return 0 if ok and token_requests <= 1 else 1
 
 
 if __name__ == "__main__":
