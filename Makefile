@@ -12,7 +12,9 @@ export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
-	$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set, every Airflow process would otherwise
+	# compile its imports again (import airflow.sdk: 8.1 s instead of 2.4 s on the dev machine)
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
