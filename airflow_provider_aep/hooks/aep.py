@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from functools import cached_property
@@ -24,6 +26,32 @@ if TYPE_CHECKING:
     import httpx
 
 Params = Mapping[str, Any] | list[tuple[str, Any]]
+
+
+_clients: dict[int, httpx.Client] = {}
+_clients_lock = threading.Lock()
+
+
+def shared_client() -> httpx.Client:
+    """The ``httpx.Client`` of this process, created on first use and shared by every sync hook.
+
+    Building a client (its TLS context above all) costs tens of milliseconds of CPU, which a sensor
+    would pay on every poke; one client also keeps its connections alive between calls. It holds the
+    connection pool only: each request carries its own connection's timeout. ``httpx.Client`` is
+    thread-safe; a forked child (a Celery or task-runner process) makes its own.
+    """
+    pid = os.getpid()
+    client = _clients.get(pid)
+    if client is None or client.is_closed:
+        import httpx
+
+        with _clients_lock:
+            client = _clients.get(pid)
+            if client is None or client.is_closed:
+                _clients.clear()  # another pid's client belongs to the parent process
+                client = httpx.Client(follow_redirects=False)
+                _clients[pid] = client
+    return client
 
 
 #: The Data Lake (target) connection spec, the same id in every org (the sources tutorials).
@@ -66,7 +94,6 @@ class AEPHook(BaseHook):
         self.aep_conn_id = aep_conn_id
         self._sandbox = sandbox
         self._retry = retry
-        self._client: httpx.Client | None = None
 
     def __repr__(self) -> str:
         return f"AEPHook(aep_conn_id={self.aep_conn_id!r})"
@@ -90,16 +117,11 @@ class AEPHook(BaseHook):
 
     @property
     def client(self) -> httpx.Client:
-        if self._client is None:
-            import httpx
-
-            self._client = httpx.Client(follow_redirects=False)  # each call sends its own timeout
-        return self._client
+        """The process's shared ``httpx.Client`` (:func:`shared_client`)."""
+        return shared_client()
 
     def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-            self._client = None
+        """Nothing to release: the HTTP client is shared by every hook of the process."""
 
     def __enter__(self) -> AEPHook:
         return self
