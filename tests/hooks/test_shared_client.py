@@ -43,7 +43,8 @@ def test_sensor_pokes_build_no_client(aep_env: RunningEmulator, monkeypatch: pyt
 
     monkeypatch.setattr(httpx.Client, "__init__", counting_init)
     sensor = AEPFlowRunSensor(task_id="wait", flow_run_id="00000000-0000-0000-0000-000000000000")
+    context: Any = {"ti": None}
     for _ in range(5):
         with pytest.raises(Exception, match="404"):
-            sensor.poke({"ti": None})
+            sensor.poke(context)
     assert built == []
