@@ -56,6 +56,9 @@ class RuntimeConfig:
         ``params``; ``none``: no window anywhere, like the examples of help/dataflows/api/monitor.md.
     :param create_latency_seconds: how long every create (``POST`` of a resource) takes before it is
         stored and answered; real AEP creates take 0.5-2 s, which is what lets concurrent look-ups miss.
+    :param streaming_rate_limit_per_second: most requests a streaming inlet takes (both collection
+        endpoints) in any one second before answering ``429`` with ``Retry-After``; ``None`` (or 0): no
+        limit (help/ingestion/streaming-ingestion/overview.md: 1,000 requests per second).
     """
 
     run_duration_seconds: float
@@ -64,6 +67,7 @@ class RuntimeConfig:
     token_lifetime_seconds: int = 86399
     run_window_fields: str = "activity"
     create_latency_seconds: float = 0.0
+    streaming_rate_limit_per_second: float | None = None
 
     ALLOWED = {
         "post_runs_shape": ("spec", "items", "run"),
@@ -80,6 +84,7 @@ class RuntimeConfig:
             "token_lifetime_seconds": self.token_lifetime_seconds,
             "run_window_fields": self.run_window_fields,
             "create_latency_seconds": self.create_latency_seconds,
+            "streaming_rate_limit_per_second": self.streaming_rate_limit_per_second,
         }
 
     def update(self, changes: dict[str, Any]) -> None:
@@ -100,7 +105,18 @@ class RuntimeConfig:
                 value = float(value)
                 if not 0 <= value <= 60:
                     raise ValueError("create_latency_seconds must be between 0 and 60")
+            if key == "streaming_rate_limit_per_second":
+                value = _rate_limit(value)
             setattr(self, key, value)
+
+
+def _rate_limit(value: Any) -> float | None:
+    """A ``streaming_rate_limit_per_second``: ``None`` or 0 (no limit), or a positive number."""
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool) and value == 0):
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
+        raise ValueError("streaming_rate_limit_per_second must be null, 0 (no limit) or a positive number")
+    return float(value)
 
 
 @dataclass

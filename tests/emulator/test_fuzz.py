@@ -31,7 +31,7 @@ SERVICES = {
     "catalog.yaml": (CATALOG, "CAT-", 4),
     "schema-registry.yaml": (SCHEMAS, "XDM-", 9),
     "data-prep.yaml": (CONVERSION, "MAPPER-", 3),
-    "streaming-ingestion.yaml": ("", "DCS-", 1),
+    "streaming-ingestion.yaml": ("", "DCS-", 2),
 }
 ODD_IDS = [
     "x" * 2000,
@@ -80,8 +80,10 @@ WRONG_KIND = {
 }
 # Streaming inlets serve webhook sources, which post their own event payload (Shopify's, seed 000): an
 # object or an array of them, stored as it is. Only what is not JSON, or a bare scalar, is refused there.
+# The batch endpoint takes {"messages": [at least one]} and nothing else.
 WEBHOOK_SPEC = "streaming-ingestion.yaml"
 SCALARS = [b"1", b'"text"', b"true", b"null"]
+NOT_A_BATCH = [b"[]", b"[{}]", b"{}", b'{"messages": 1}', b'{"messages": {}}', b'{"messages": []}', b""]
 WRONG_VALUES: dict[str, list[Any]] = {
     "string": [12345, {"a": 1}],
     "object": ["text", []],
@@ -294,7 +296,7 @@ def _malformed_bodies(operation: Operation) -> list[bytes]:
     """Bodies ``operation`` must refuse: not JSON, the wrong kind, no required field, none at all."""
     shape = operation.body
     if operation.spec == WEBHOOK_SPEC:
-        return NOT_JSON + SCALARS
+        return NOT_JSON + SCALARS + (NOT_A_BATCH if "/batch/" in operation.template else [])
     cases = list(NOT_JSON)
     if shape is not None:
         cases += WRONG_KIND.get(shape.kind, [])

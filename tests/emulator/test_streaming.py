@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import httpx
 import pytest
 
@@ -94,3 +97,133 @@ def test_unknown_inlet_and_bad_payloads(
             webhook.post(inlet, content=too_big, headers={"Content-Type": "application/json"}).status_code
             == 413
         )
+
+
+# -- the batch endpoint: POST /collection/batch/{CONNECTION_ID} (streaming-multiple-messages.md) -----
+
+
+def _batch_url(inlet: str) -> str:
+    base, inlet_id = inlet.rsplit("/", 1)
+    return f"{base}/batch/{inlet_id}"
+
+
+def _xdm_message(setup: dict[str, str], **header: Any) -> dict[str, Any]:
+    schema_ref = {"id": setup["schema"], "contentType": "application/vnd.adobe.xed-full+json;version=1"}
+    return {
+        "header": {"schemaRef": schema_ref, "datasetId": setup["dataset"], "createdAt": 1, **header},
+        "body": {"xdmMeta": {"schemaRef": schema_ref}, "xdmEntity": {"person": {"name": {"firstName": "J"}}}},
+    }
+
+
+def test_batch_answers_207_with_one_result_per_message_in_order_and_counts_the_accepted(
+    aep: PlatformClient, emulator: RunningEmulator, streaming_flow: str, batch_setup: dict[str, str]
+) -> None:
+    inlet = aep.item(f"{FLOW}/flows/{streaming_flow}")["inletUrl"]
+    inlet_id = inlet.rsplit("/", 1)[1]
+    org = emulator.settings.org_id
+    no_body = _xdm_message(batch_setup)
+    del no_body["body"]
+    other_schema = _xdm_message(batch_setup)
+    other_schema["header"]["schemaRef"] = {"id": "https://ns.adobe.com/x/schemas/other", "contentType": "x"}
+    messages: list[Any] = [
+        {"id": 1, "email": "order@example.com"},  # a webhook source's own JSON (seed 000)
+        _xdm_message(batch_setup, imsOrgId=org),
+        no_body,
+        _xdm_message(batch_setup, imsOrgId="invalidIMSOrg@AdobeOrg"),
+        _xdm_message(batch_setup),  # no imsOrgId: DCCS adds it
+        _xdm_message(batch_setup, datasetId="5da9452f7de80400007jc52a"),
+        other_schema,
+        "not an object",
+        {"header": {"imsOrgId": org}, "body": "text"},
+    ]
+    with httpx.Client(timeout=10.0) as webhook:
+        answer = webhook.post(_batch_url(inlet), json={"messages": messages})
+    assert answer.status_code == 207
+    body = answer.json()
+    assert set(body) == {"inletId", "batchId", "receivedTimeMs", "responses"}
+    assert body["inletId"] == inlet_id
+    assert body["receivedTimeMs"] > 0
+    prefix = f"inletId: [{inlet_id}] imsOrgId: [{org}] "
+    unknown = {"statusCode": 400, "message": prefix + "Message has unknown xdm format"}
+    wrong_org = {
+        "statusCode": 400,
+        "message": prefix + "Message has an absent or wrong ims org in the header",
+    }
+    batch_id = body["batchId"]
+    assert body["responses"] == [
+        {"xactionId": f"{batch_id}:0"},
+        {"xactionId": f"{batch_id}:1"},
+        unknown,
+        wrong_org,
+        {"xactionId": f"{batch_id}:4"},
+        unknown,
+        unknown,
+        unknown,
+        unknown,
+    ]
+    emulator.advance_clock(2)
+    runs = aep.request("GET", f"{FLOW}/runs", params={"property": f"flowId=={streaming_flow}"}).json()[
+        "items"
+    ]
+    assert runs[0]["metrics"]["recordSummary"]["inputRecordCount"] == 3
+    assert emulator.state()["prod"]["datasetRecords"] == [{"dataSetId": batch_setup["dataset"], "records": 3}]
+
+
+def test_batch_request_level_errors(
+    aep: PlatformClient, emulator: RunningEmulator, streaming_flow: str
+) -> None:
+    inlet = aep.item(f"{FLOW}/flows/{streaming_flow}")["inletUrl"]
+    url = _batch_url(inlet)
+    json_type = {"Content-Type": "application/json"}
+    with httpx.Client(timeout=10.0) as webhook:
+        unknown_inlet = webhook.post(
+            _batch_url(emulator.url + "/collection/" + "0" * 64), json={"messages": [{}]}
+        )
+        assert unknown_inlet.status_code == 404
+        for bad in (b"not json", b"[]", b"{}", b'{"messages": 1}', b'{"messages": []}', b"1", b'{"a": NaN}'):
+            answer = webhook.post(url, content=bad, headers=json_type)
+            assert answer.status_code == 400, bad
+            assert "DCS-400" in answer.json()["type"]
+        assert (
+            webhook.post(
+                url, content=b'{"messages": [{}]}', headers={"Content-Type": "text/plain"}
+            ).status_code
+            == 400
+        )
+        # 1 MB is the whole request: many small messages over it are refused together (413), nothing counted.
+        filler = "a" * 1000
+        over = {"messages": [{"n": index, "x": filler} for index in range(1100)]}
+        assert webhook.post(url, json=over).status_code == 413
+        under = {"messages": [{"n": index, "x": filler} for index in range(1000)]}
+        answer = webhook.post(url, json=under)
+        assert answer.status_code == 207
+        assert len(answer.json()["responses"]) == 1000
+    inlets = emulator.state()["prod"]["inlets"]
+    assert [i["records"] for i in inlets] == [1000]
+
+
+def test_rate_limit_answers_429_with_retry_after(
+    aep: PlatformClient, emulator: RunningEmulator, streaming_flow: str
+) -> None:
+    inlet = aep.item(f"{FLOW}/flows/{streaming_flow}")["inletUrl"]
+    assert emulator.configure(streaming_rate_limit_per_second=3)["streaming_rate_limit_per_second"] == 3
+    with httpx.Client(timeout=10.0) as webhook:
+        statuses = [
+            webhook.post(_batch_url(inlet), json={"messages": [{"n": 1}]}).status_code for _ in range(3)
+        ]
+        limited = webhook.post(inlet, json={"n": 1})  # the single-message endpoint shares the limit
+        assert statuses == [207, 207, 207]
+        assert limited.status_code == 429  # (four loopback requests take milliseconds, not a second)
+        assert limited.headers["Retry-After"] == "1"
+        assert "DCS-429" in limited.json()["type"]
+        time.sleep(1.0)
+        assert webhook.post(inlet, json={"n": 1}).status_code == 200
+    assert [i["records"] for i in emulator.state()["prod"]["inlets"]] == [4]
+    emulator.configure(streaming_rate_limit_per_second=0)
+    assert emulator.configure()["streaming_rate_limit_per_second"] is None
+
+
+@pytest.mark.parametrize("value", [-1, "fast", True, 1e12])
+def test_rate_limit_config_is_checked(emulator: RunningEmulator, value: Any) -> None:
+    with pytest.raises(httpx.HTTPStatusError):
+        emulator.configure(streaming_rate_limit_per_second=value)
