@@ -133,12 +133,19 @@ class AEPFlowRunTrigger(BaseTrigger):
             await asyncio.sleep(min(pause, remaining))
 
     async def poll(self, hook: Any) -> list[FlowRunReport]:
-        """One look at the runs: each run by id, or the dataflow's runs created since the window start."""
+        """One look at the runs: by id (looked up together with the other triggers' runs of this
+        process, :mod:`~airflow_provider_aep.flow_runs.batched_lookups`), or the dataflow's runs."""
         query = self.target.list_query()
         if query is None:
-            items = await asyncio.gather(
-                *(hook.get_item("flowservice", f"/runs/{run_id}") for run_id in self.run_ids)
+            from airflow_provider_aep.flow_runs.batched_lookups import run_lookups
+
+            lookups = run_lookups(
+                self.aep_conn_id,
+                self.sandbox,
+                lambda ids_query: _all_items(hook, ids_query),
+                lambda run_id: hook.get_item("flowservice", f"/runs/{run_id}"),
             )
+            items = await asyncio.gather(*(lookups.get(run_id) for run_id in self.run_ids))
             return [read_flow_run(item) for item in items]
         return [read_flow_run(item) for item in await _all_items(hook, query)]
 
@@ -165,7 +172,7 @@ def asked_pause(error: Exception) -> float:
 
 
 async def _all_items(hook: Any, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Every run of a dataflow, following ``_links.next`` page after page."""
+    """Every item of a ``GET /runs`` query, following ``_links.next`` page after page."""
     from airflow_provider_aep.hooks.paging import read_page
 
     path: str = "/runs"

@@ -91,7 +91,7 @@ def test_transient_errors_are_waited_out(aep: RunningEmulator, hook: AEPHook, ma
     flow = make_flow(start_time=FAR_FUTURE)
     run_id = start_run(hook, flow)
     aep.add_faults(
-        [{"method": "GET", "path": "/data/foundation/flowservice/runs/", "status": 503, "times": 2}]
+        [{"method": "GET", "path": "/data/foundation/flowservice/runs", "status": 503, "times": 2}]
     )
     event = run_trigger(AEPFlowRunTrigger(deadline=time.time() + 30, run_ids=[run_id], poll_interval=0.2))
     assert event["status"] == "finished"
@@ -108,13 +108,13 @@ def test_retry_after_is_honoured_once_the_hooks_retries_are_spent(
     flow = make_flow(start_time=FAR_FUTURE)
     run_id = start_run(hook, flow)
     aep.add_faults(
-        [{"method": "GET", "path": "/data/foundation/flowservice/runs/", "status": 429, "retry_after": 2}]
+        [{"method": "GET", "path": "/data/foundation/flowservice/runs", "status": 429, "retry_after": 2}]
     )
     trigger = AEPFlowRunTrigger(
         deadline=time.time() + 30, run_ids=[run_id], poll_interval=0.2, aep_conn_id="aep_one_try"
     )
     event = run_trigger(trigger)
     assert event["status"] == "finished"
-    polls = [r for r in aep.requests() if r["method"] == "GET" and "/runs/" in r["path"]]
+    polls = [r for r in aep.requests() if r["method"] == "GET" and r["path"].endswith("/flowservice/runs")]
     assert polls[0]["status"] == 429
     assert polls[1]["time"] - polls[0]["time"] >= 1.9, "the next poll came before Retry-After"
