@@ -7,6 +7,7 @@ path, it sends a query parameter the operation does not declare (or a value outs
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +63,8 @@ def _query_violations(operation: Operation, record: dict[str, Any]) -> list[Viol
             violations.append(Violation(operation.name, "query", name, "not a declared query parameter"))
             continue
         allowed = (parameter.get("schema") or parameter).get("enum")
-        if allowed is not None and value not in [str(option) for option in allowed]:
+        # A query value is text: a boolean enum (syncValidation: [true, false]) reads as "true"/"false".
+        if allowed is not None and value not in [_query_text(option) for option in allowed]:
             violations.append(Violation(operation.name, "query", name, f"{value!r} is not one of {allowed}"))
     return violations
 
@@ -85,3 +87,8 @@ def _body_violations(operation: Operation, record: dict[str, Any]) -> list[Viola
         Violation(operation.name, "body", problem.field, problem.message)
         for problem in body_problems(operation.spec, pointer, record["body"])
     ]
+
+
+def _query_text(option: Any) -> str:
+    """How an ``enum`` value of a spec is written in a query string (``True`` -> ``true``)."""
+    return json.dumps(option) if isinstance(option, bool) else str(option)

@@ -138,6 +138,15 @@ def test_a_query_value_outside_the_declared_enum_is_a_violation() -> None:
     assert problems(request("POST", f"{FLOW}{FLOW_ID}/action", query=[["op", "ENABLE"]])) == set()
 
 
+def test_a_boolean_enum_is_written_true_or_false_in_a_query_string() -> None:
+    def query_problems(value: str) -> set[tuple[str, str]]:
+        record = request("POST", "/collection/0123", {}, query=[["syncValidation", value]])
+        return {problem for problem in problems(record) if problem[0] == "query"}
+
+    assert query_problems("true") == query_problems("false") == set()
+    assert query_problems("True") == {("query", "syncValidation")}
+
+
 def test_an_unknown_body_field_is_a_violation_at_any_depth() -> None:
     flow = dict(GOOD["dataflow"]["body"], state="enabled")
     assert problems(request("POST", f"{FLOW}/flows", flow)) == {("body", "state")}
