@@ -18,15 +18,9 @@ from tests.operators.helpers import run
 from tests.operators.tutorials import Tutorial, payments_batch
 
 TASKS = 6
-KINDS = (
-    "connections",
-    "sourceConnections",
-    "targetConnections",
-    "flows",
-    "dataSets",
-    "schemas",
-    "mappingSets",
-)
+#: Kinds of which exactly one must remain. Mapping sets are not among them: Adobe documents no DELETE
+#: of a mapping set, so one made in a lost race stays (unused; every task returns the same one).
+KINDS = ("connections", "sourceConnections", "targetConnections", "flows", "dataSets", "schemas")
 
 
 def resource_counts(aep: RunningEmulator) -> dict[str, int]:
