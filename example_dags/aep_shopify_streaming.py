@@ -56,8 +56,12 @@ One task per step of the tutorial: the streaming source connection (Shopify prov
 `e77fd9d2-...`, JSON data), the target XDM schema and dataset, the data lake target connection, the
 mapping set (`firstName`/`lastName` to `person.name`), and the streaming dataflow (flow spec
 `e77fde5a-...`). Then it reads the dataflow's streaming inlet URL (`inletUrl`, wherever AEP put it),
-posts the tutorial's sample Shopify order to it, as Shopify's webhook would, and waits until the
-record has landed in the dataflow's run.
+sends the tutorial's sample Shopify order to it (the order a Shopify webhook would post, sent through
+the inlet's batch endpoint `/collection/batch/<inlet id>` as one message: a failed or unanswered
+message fails the task), and waits until the record has landed in the dataflow's run.
+
+To stream many orders, give `AEPSendStreamingEventsOperator` a JSON-lines file (`events_path`) or an
+upstream task's `.output`: events are packed up to 1 MB a request, 4 requests in flight.
 
 Re-runs reuse every resource and send one more order.
 """,

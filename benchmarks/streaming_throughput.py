@@ -1,0 +1,258 @@
+"""Events per second into a streaming inlet: one event per request (the old operator) vs the batch operator.
+
+Starts ``aep-emulator serve`` in its own process (client and server do not share one GIL), builds a
+Shopify streaming dataflow (seed 000) over HTTP, then sends the tutorial's sample order (ids varied) to
+its inlet in each way, in one run:
+
+* ``one per request``: a loop posting each event alone to ``/collection/{id}`` and waiting for the
+  answer, as ``AEPSendStreamingEventsOperator`` did before it used the batch endpoint;
+* ``batch operator``: ``AEPSendStreamingEventsOperator`` with its defaults (``/collection/batch/{id}``,
+  requests up to 1,000,000 bytes, 4 in flight);
+* ``single endpoint, 4 in flight``: the operator with ``sync_validation=True`` (one event per request,
+  but concurrent), to show what concurrency alone brings.
+
+Each runs on loopback and with a round trip injected by the emulator (``delay_ms`` on every inlet
+request, 20 ms by default). The emulator's count of ingested records is checked against what was
+sent. Prints events/s and the ratios to the one-per-request loop of the same network.
+
+    python benchmarks/streaming_throughput.py [--delay-ms 20] [--events 20000] [--baseline-seconds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+# The operators run outside a task runner here; their log lines would drown the table.
+os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
+
+HOST = "127.0.0.1"
+FLOW = "/data/foundation/flowservice"
+ORDER = Path(__file__).resolve().parents[1] / "example_dags" / "data" / "shopify_order.json"
+SHOPIFY_SPEC = "e77fd9d2-22a8-11ed-861d-0242ac120002"
+SHOPIFY_PROVIDER = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
+STREAMING_FLOW_SPEC = "e77fde5a-22a8-11ed-861d-0242ac120002"
+DATA_LAKE_SPEC = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
+XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class Emulator:
+    """``aep-emulator serve`` in a subprocess, with the admin calls this benchmark needs."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        env = {key: value for key, value in os.environ.items() if key != "AEP_EMULATOR_RECORD"}
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "airflow_provider_aep.emulator", "serve", "--host", HOST, "--port", str(self.port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.http = httpx.Client(base_url=self.url, timeout=30.0)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if self.http.get("/__emulator__/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("the emulator did not start")
+            time.sleep(0.1)
+
+    def faults(self, rules: list[dict[str, Any]]) -> None:
+        self.http.delete("/__emulator__/faults").raise_for_status()
+        if rules:
+            self.http.post("/__emulator__/faults", json={"rules": rules}).raise_for_status()
+
+    def records(self) -> int:
+        inlets = self.http.get("/__emulator__/state").json()["prod"]["inlets"]
+        return int(inlets[0]["records"])
+
+    def close(self) -> None:
+        self.http.close()
+        self.process.terminate()
+        self.process.wait(timeout=10)
+
+
+def streaming_inlet(emulator: Emulator) -> str:
+    """Seed 000's resources, created over HTTP; the dataflow's inlet URL."""
+    token = emulator.http.post(
+        "/ims/token/v3",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": "aep-emulator",
+            "client_secret": "aep-emulator-secret",
+        },
+    ).json()["access_token"]
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "x-api-key": "aep-emulator",
+        "x-gw-ims-org-id": "EMULATOR@AdobeOrg",
+        "x-sandbox-name": "prod",
+    }
+
+    def create(path: str, body: dict[str, Any]) -> str:
+        answer = emulator.http.post(path, json=body, headers=headers)
+        answer.raise_for_status()
+        created = answer.json()
+        if isinstance(created, list):  # Catalog answers ["@/dataSets/<id>"]
+            return str(created[0]).rsplit("/", 1)[-1]
+        return str(created.get("$id") or created["id"])
+
+    source = create(
+        f"{FLOW}/sourceConnections",
+        {
+            "name": "Shopify source",
+            "providerId": SHOPIFY_PROVIDER,
+            "connectionSpec": {"id": SHOPIFY_SPEC, "version": "1.0"},
+            "data": {"format": "json"},
+        },
+    )
+    schema = create(
+        "/data/foundation/schemaregistry/tenant/schemas",
+        {
+            "type": "object",
+            "title": "Shopify orders",
+            "description": "bench",
+            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
+        },
+    )
+    dataset = create(
+        "/data/foundation/catalog/dataSets",
+        {"name": "Shopify orders", "schemaRef": {"id": schema, "contentType": XED_FULL}},
+    )
+    target = create(
+        f"{FLOW}/targetConnections",
+        {
+            "name": "Shopify target",
+            "data": {"format": "json", "schema": {"id": schema, "version": XED_FULL}},
+            "params": {"dataSetId": dataset},
+            "connectionSpec": {"id": DATA_LAKE_SPEC, "version": "1.0"},
+        },
+    )
+    mapping = create(
+        "/data/foundation/conversion/mappingSets",
+        {
+            "version": 0,
+            "xdmSchema": schema,
+            "xdmVersion": "1.0",
+            "mappings": [
+                {"destinationXdmPath": "person.name.firstName", "sourceAttribute": "firstName", "identity": False}
+            ],
+        },
+    )
+    flow = create(
+        f"{FLOW}/flows",
+        {
+            "name": "Shopify streaming dataflow",
+            "flowSpec": {"id": STREAMING_FLOW_SPEC, "version": "1.0"},
+            "sourceConnectionIds": [source],
+            "targetConnectionIds": [target],
+            "transformations": [{"name": "Mapping", "params": {"mappingId": mapping, "mappingVersion": 0}}],
+        },
+    )
+    item = emulator.http.get(f"{FLOW}/flows/{flow}", headers=headers).json()["items"][0]
+    return str(item["inletUrl"])
+
+
+def sample_orders(count: int) -> list[dict[str, Any]]:
+    order: dict[str, Any] = json.loads(ORDER.read_text())
+    return [dict(order, id=number) for number in range(count)]
+
+
+def one_per_request(inlet: str, events: list[dict[str, Any]], seconds: float) -> tuple[int, float]:
+    """The old operator's way: each event posted alone, the next after the answer; stops after ``seconds``."""
+    from airflow_provider_aep.hooks._core import user_agent
+
+    headers = {"Content-Type": "application/json", "User-Agent": user_agent()}
+    sent = 0
+    started = time.perf_counter()
+    with httpx.Client(timeout=30.0) as client:
+        for event in events:
+            client.post(inlet, json=event, headers=headers).raise_for_status()
+            sent += 1
+            if time.perf_counter() - started >= seconds:
+                break
+    return sent, time.perf_counter() - started
+
+
+def operator_run(inlet: str, events: list[dict[str, Any]], **kwargs: Any) -> tuple[int, float]:
+    from airflow_provider_aep.operators.streaming import AEPSendStreamingEventsOperator
+
+    class TaskInstance:
+        def xcom_push(self, key: str, value: Any) -> None:
+            pass
+
+    operator = AEPSendStreamingEventsOperator(task_id="bench", inlet_url=inlet, events=events, **kwargs)
+    started = time.perf_counter()
+    context: Any = {"ti": TaskInstance()}
+    accepted = operator.execute(context)
+    elapsed = time.perf_counter() - started
+    if accepted != len(events):
+        raise RuntimeError(f"the operator got {accepted} of {len(events)} events accepted")
+    return accepted, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--delay-ms", type=int, default=20, help="round trip injected on inlet requests")
+    parser.add_argument("--events", type=int, default=20_000, help="events the batch operator sends")
+    parser.add_argument("--baseline-seconds", type=float, default=5.0, help="how long the slow ways run")
+    args = parser.parse_args()
+
+    emulator = Emulator()
+    try:
+        inlet = streaming_inlet(emulator)
+        events = sample_orders(args.events)
+        size = len(json.dumps(events[0], separators=(",", ":")).encode())
+        print(f"event: the tutorial's Shopify order, {size:,} bytes encoded; emulator in its own process")
+        sent = 0
+        rows: list[tuple[str, str, int, float]] = []
+        for network, delay in (("loopback", 0), (f"{args.delay_ms} ms round trip", args.delay_ms)):
+            rules = [{"path": "/collection/", "delay_ms": delay, "times": 10**9}] if delay else []
+            emulator.faults(rules)
+            count, seconds = one_per_request(inlet, events, args.baseline_seconds)
+            rows.append((network, "one event per request (before)", count, seconds))
+            sent += count
+            # Time-boxed like the loop: enough events for about ``baseline_seconds`` at 4 in flight.
+            single = events[: max(4, int(count * 4.5))]
+            count, seconds = operator_run(inlet, single, sync_validation=True)
+            rows.append((network, "single endpoint, 4 in flight", count, seconds))
+            sent += count
+            count, seconds = operator_run(inlet, events)
+            rows.append((network, "batch operator (1 MB, 4 in flight)", count, seconds))
+            sent += count
+        emulator.faults([])
+        if emulator.records() != sent:
+            raise RuntimeError(f"the emulator counted {emulator.records()} records, {sent} were sent")
+    finally:
+        emulator.close()
+
+    print(f"{'network':<20} {'way':<36} {'events':>8} {'seconds':>8} {'events/s':>10} {'ratio':>7}")
+    base: dict[str, float] = {}
+    for network, way, count, seconds in rows:
+        rate = count / seconds
+        base.setdefault(network, rate)
+        print(f"{network:<20} {way:<36} {count:>8,} {seconds:>8.2f} {rate:>10,.0f} {rate / base[network]:>6.1f}x")
+    print(f"records counted by the emulator: {sent:,} (= events sent)")
+
+
+if __name__ == "__main__":
+    main()
