@@ -22,6 +22,7 @@ from airflow_provider_aep.emulator.resources import (
     check_if_match,
     get_or_404,
     mask_secrets,
+    password_params,
 )
 from airflow_provider_aep.emulator.runs import new_etag
 from airflow_provider_aep.emulator.state import Resource
@@ -65,7 +66,8 @@ def _check_auth(body: dict[str, Any], spec_id: str) -> dict[str, Any] | None:
         if missing:
             raise bad_request(f"auth.params is missing {', '.join(missing)}", "connections")
     # The secret is never kept: the emulator needs no source credentials and must not leak them.
-    return {"specName": auth["specName"], "params": mask_secrets(params)}
+    secret_names = password_params(auth_specs, auth["specName"])
+    return {"specName": auth["specName"], "params": mask_secrets(params, secret_names)}
 
 
 def _check_types(resource: dict[str, Any], kind: str) -> None:
@@ -177,7 +179,10 @@ def patch_connection_like(call: Call, kind: str) -> Response:
     patched = apply_json_patch(resource, call.body, kind)
     _check_types(patched, kind)
     if kind == "connections" and "auth" in patched:
-        patched["auth"] = mask_secrets(patched["auth"])
+        spec = specs.connection_spec(str((resource.get("connectionSpec") or {}).get("id"))) or {}
+        auth = patched["auth"] if isinstance(patched["auth"], dict) else {}
+        secret_names = password_params(spec.get("authSpec") or [], str(auth.get("specName")))
+        patched["auth"] = mask_secrets(patched["auth"], secret_names)
     if patched.get("connectionSpec") != resource.get("connectionSpec"):
         raise bad_request("connectionSpec cannot be changed", kind)
     etag = new_etag()

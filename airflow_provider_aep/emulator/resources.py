@@ -12,7 +12,10 @@ from airflow_provider_aep.emulator.gateway import Call
 from airflow_provider_aep.emulator.state import Resource
 
 MASK = "****"
-_SECRET_NAME = re.compile(r"secret|password|token|key", re.IGNORECASE)
+# Names that hold credentials in the connection specs' auth params (clientSecret, password, apiKey,
+# accessToken, connectionString, sasUri, sasToken...), and values shaped like a SAS URL or token.
+_SECRET_NAME = re.compile(r"secret|password|token|key|connectionstring|sasuri|credential", re.IGNORECASE)
+_SAS_VALUE = re.compile(r"(^|[?&])sig=", re.IGNORECASE)
 PATCH_OPS = ("add", "replace", "remove")
 READ_ONLY_PATHS = ("/id", "/etag", "/createdAt", "/createdBy", "/sandboxId", "/sandboxName", "/imsOrgId")
 # Epoch times in seconds or milliseconds up to the end of year 9999. No Adobe document bounds them; the
@@ -30,16 +33,36 @@ def get_or_404(call: Call, kind: str, resource_id: str) -> Resource:
     return resource
 
 
-def mask_secrets(value: Any) -> Any:
-    """A copy with every value under a secret-looking key replaced, at any depth."""
+def mask_secrets(value: Any, password_params: frozenset[str] = frozenset()) -> Any:
+    """A copy with every credential replaced, at any depth: values under a secret-looking key or a
+    key the connection spec's ``authSpec`` marks ``format: password``, and SAS-looking strings."""
     if isinstance(value, dict):
         return {
-            key: (MASK if _SECRET_NAME.search(key) and isinstance(item, (str, int)) else mask_secrets(item))
+            key: (
+                MASK
+                if isinstance(item, (str, int)) and (_SECRET_NAME.search(key) or key in password_params)
+                else mask_secrets(item, password_params)
+            )
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [mask_secrets(item) for item in value]
+        return [mask_secrets(item, password_params) for item in value]
+    if isinstance(value, str) and _SAS_VALUE.search(value):
+        return MASK
     return value
+
+
+def password_params(auth_specs: list[dict[str, Any]], spec_name: str) -> frozenset[str]:
+    """The auth params a connection spec marks ``format: password`` for the auth type ``spec_name``."""
+    for auth_spec in auth_specs:
+        if auth_spec.get("name") == spec_name:
+            properties = (auth_spec.get("spec") or {}).get("properties") or {}
+            return frozenset(
+                name
+                for name, schema in properties.items()
+                if isinstance(schema, dict) and schema.get("format") == "password"
+            )
+    return frozenset()
 
 
 def check_if_match(call: Call, resource: Resource, kind: str) -> None:

@@ -140,7 +140,7 @@ class RunningEmulator:
         return result
 
     def add_faults(self, rules: list[dict[str, Any]]) -> None:
-        """Inject faults; see ``docs/emulator.md`` for the rule fields (path prefix or ``^regex``)."""
+        """Inject faults; the README's "Admin API" lists the rule fields (path prefix or ``^regex``)."""
         self._call("POST", "/faults", json={"rules": rules})
 
     def clear_faults(self) -> None:

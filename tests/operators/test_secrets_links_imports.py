@@ -157,6 +157,20 @@ def assert_no_blob_secret(text: str) -> None:
     assert not leaked, f"leaked: {leaked}"
 
 
+def test_the_emulator_keeps_no_credential_of_any_kind(aep: RunningEmulator, blob_source: list[str]) -> None:
+    """Names like connectionString/sasUri, the auth spec's password params and SAS values are masked
+    in what the emulator stores and answers, as the provider masks them on its side."""
+    context: Any = {**make_context(), "params": {"account": "Blob account"}}
+    operator = blob_account()
+    operator.render_template_fields(context)
+    connection_id = operator.execute(context)
+    assert_no_blob_secret(json.dumps(aep.state()))
+    (stored_connection,) = [c for c in aep.state()["prod"]["connections"] if c["id"] == connection_id]
+    stored = stored_connection["auth"]["params"]
+    assert {name: stored[name] for name in BLOB_SECRETS} == dict.fromkeys(BLOB_SECRETS, "****")
+    assert stored["container"] == "raw"
+
+
 def test_every_kind_of_secret_is_masked_and_kept_from_logs_xcom_and_rendered_fields(
     blob_source: list[str], caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
