@@ -44,7 +44,13 @@ LOST_STATUSES = frozenset({500, 502, 504})
 #: Statuses AEP documents as "nothing taken, try again later" (streaming-multiple-messages.md).
 RETRY_STATUSES = frozenset({429, 503})
 #: Transport errors raised before the request could reach AEP: repeating them is always safe.
-NOT_SENT_ERRORS: tuple[type[Exception], ...] = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+NOT_SENT_ERRORS: tuple[type[Exception], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+    httpx.ProxyError,
+    httpx.UnsupportedProtocol,
+)
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 OnLostAnswer = Literal["fail", "resend"]

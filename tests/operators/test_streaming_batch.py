@@ -424,3 +424,33 @@ def test_the_batch_url_of_an_inlet_url() -> None:
         target("http://127.0.0.1:1/x/collection/abc", sync_validation=True)
         == "http://127.0.0.1:1/x/collection/abc"
     )
+
+
+def test_an_unknown_inlet_stops_delivery_and_airflow_may_retry(inlet: Inlet) -> None:
+    wrong = inlet.url.rsplit("/", 1)[0] + "/" + "0" * 64
+    operator = AEPSendStreamingEventsOperator(task_id="send", inlet_url=wrong, events=[order(1), order(2)])
+    with pytest.raises(AEPStreamingDeliveryError) as raised:
+        run(operator)
+    assert not isinstance(raised.value, AEPStreamingDeliveryFailed)  # nothing can have been ingested
+    assert "delivery stopped" in str(raised.value)
+    assert "404" in str(raised.value)
+
+
+def test_an_error_after_accepted_events_stops_delivery_without_airflow_retries(inlet: Inlet) -> None:
+    # The first request passes (a rule without status), the second is refused.
+    inlet.emulator.add_faults([{"path": BATCH_PATH}, {"path": BATCH_PATH, "status": 404}])
+    events = [order(n, size=900) for n in range(3000)]  # three requests
+    operator = AEPSendStreamingEventsOperator(
+        task_id="send", inlet_url=inlet.url, events=events, max_concurrency=1
+    )
+    with pytest.raises(AEPStreamingDeliveryFailed) as raised:
+        run(operator)
+    report = raised.value.report
+    assert report.accepted > 0
+    assert report.accepted + report.not_sent == 3000
+    assert f"{report.not_sent:,} not sent" in str(raised.value)
+    assert "delivery stopped" in str(raised.value)
+    assert "Not retried" in str(raised.value)
+    # Reading stopped at the first error: nothing after the refused request was sent.
+    assert [r["status"] for r in inlet.batch_requests()] == [207, 404]
+    assert inlet.records() == report.accepted
