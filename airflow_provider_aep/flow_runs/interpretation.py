@@ -105,6 +105,8 @@ class FlowRunReport:
         :func:`read_flow_run` for where).
     :param window_end: the data window's end in epoch seconds, when the run shows one.
     :param created_at_ms: ``createdAt`` in epoch milliseconds.
+    :param batch_ids: the Catalog batches the run wrote: ``activities[].targetInfo[].reference.ids`` where
+        the reference ``type`` is ``Batch`` (help/sources/tutorials/api/monitor.md).
     """
 
     run_id: str
@@ -117,6 +119,7 @@ class FlowRunReport:
     window_start: int | None = None
     window_end: int | None = None
     created_at_ms: int | None = None
+    batch_ids: tuple[str, ...] = ()
 
     @property
     def status(self) -> AEPFlowRunStatus | None:
@@ -136,6 +139,7 @@ class FlowRunReport:
             "window_start": self.window_start,
             "window_end": self.window_end,
             "created_at_ms": self.created_at_ms,
+            "batch_ids": list(self.batch_ids),
         }
 
     @classmethod
@@ -151,6 +155,7 @@ class FlowRunReport:
             window_start=data.get("window_start"),
             window_end=data.get("window_end"),
             created_at_ms=data.get("created_at_ms"),
+            batch_ids=tuple(str(batch) for batch in data.get("batch_ids") or ()),
         )
 
     def describe(self) -> str:
@@ -221,7 +226,20 @@ def read_flow_run(item: Mapping[str, Any]) -> FlowRunReport:
         window_start=window_start,
         window_end=window_end,
         created_at_ms=_epoch_ms(item.get("createdAt")),
+        batch_ids=_read_batch_ids(item),
     )
+
+
+def _read_batch_ids(item: Mapping[str, Any]) -> tuple[str, ...]:
+    """The ids of the Catalog batches a run wrote (each once, in the order the run lists them)."""
+    found: list[str] = []
+    for key in ("activities", "activites"):
+        for activity in _sequence(item.get(key)):
+            for target in _sequence(_mapping(activity).get("targetInfo")):
+                reference = _mapping(_mapping(target).get("reference"))
+                if str(reference.get("type") or "").lower() == "batch":
+                    found.extend(str(batch) for batch in _sequence(reference.get("ids")) if batch)
+    return tuple(dict.fromkeys(found))
 
 
 def _read_window(item: Mapping[str, Any]) -> tuple[int | None, int | None]:

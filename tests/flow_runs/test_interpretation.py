@@ -211,3 +211,27 @@ def test_runs_without_a_window_cover_it_up_to_the_first_run_at_its_end() -> None
     assert interpret_window([before, inside], *window).outcome is Outcome.RUNNING
     failed_inside = timed_run("inside", 50, "failed")
     assert interpret_window([failed_inside, closing], *window).outcome is Outcome.FAILURE
+
+
+def test_batch_ids_come_from_the_promotion_activitys_target_info() -> None:
+    """Adobe's monitoring example: ``targetInfo[].reference`` of type ``Batch`` names the batch written."""
+    item = run_item(
+        "success",
+        activities=[
+            {"id": "copyActivity", "sourceInfo": [{"reference": {"type": "AdfRunId", "ids": ["adf"]}}]},
+            {
+                "id": "promotionActivity",
+                "targetInfo": [
+                    {
+                        "id": "t1",
+                        "type": "TargetConnection",
+                        "reference": {"type": "Batch", "ids": ["B1", "B2"]},
+                    },
+                    {"id": "t2", "type": "TargetConnection", "reference": {"type": "Batch", "ids": ["B1"]}},
+                ],
+            },
+        ],
+    )
+    report = read_flow_run(item)
+    assert report.batch_ids == ("B1", "B2")
+    assert FlowRunReport.from_event(report.to_event()).batch_ids == ("B1", "B2")
