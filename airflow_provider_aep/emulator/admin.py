@@ -100,6 +100,9 @@ def admin_routes(runtime: Any) -> list[Route]:
         errors = payload.get("errors") or [] if isinstance(payload, dict) else []
         if not isinstance(status, str) or not status or not isinstance(errors, list):
             return _bad("body must be {'status': <string>, 'errors': [{'code', 'message'}]}")
+        extra = {key: payload.get(key) for key in ("failedRecords", "partialIngestionPercent")}
+        if any(value is not None and (not isinstance(value, int) or value < 0) for value in extra.values()):
+            return _bad("failedRecords and partialIngestionPercent must be whole numbers >= 0")
         kind = request.path_params["kind"]
         if kind not in ("runs", "flows"):
             return JSONResponse({"error": f"unknown admin path {request.url.path}"}, status_code=404)
@@ -107,7 +110,11 @@ def admin_routes(runtime: Any) -> list[Route]:
         table, resource_kind = ("runOutcomes", "runs") if kind == "runs" else ("flowOutcomes", "flows")
         for sandbox in store.sandboxes:
             if target_id in store.kind(sandbox, resource_kind):
-                store.kind(sandbox, table)[target_id] = {"status": status, "errors": errors}
+                store.kind(sandbox, table)[target_id] = {
+                    "status": status,
+                    "errors": errors,
+                    **{key: value for key, value in extra.items() if value is not None},
+                }
                 store.save()
                 return JSONResponse({"id": target_id, "sandbox": sandbox, "status": status})
         return JSONResponse({"error": f"no {resource_kind[:-1]} {target_id}"}, status_code=404)

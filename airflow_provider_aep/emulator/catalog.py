@@ -1,6 +1,7 @@
 """Catalog Service (``/data/foundation/catalog``): datasets.
 
-Sources: ``catalog.yaml`` (``createDataset``, ``listDatasets``, ``retrieveDataset``, ``deleteDataset``)
+Sources: ``catalog.yaml`` (``createDataset``, ``listDatasets``, ``retrieveDataset``, ``deleteDataset``,
+``retrieveBatch``)
 and the pages summarised in ``adobe-docs/catalog/`` (``help/catalog/api/filter-data.md``,
 ``list-objects.md``, ``look-up-object.md``).
 """
@@ -131,6 +132,18 @@ def delete_dataset(call: Call) -> Response:
     return json_response([f"@/dataSets/{dataset_id}"])
 
 
+def get_batch(call: Call) -> Response:
+    """``GET /batches/{id}`` -> ``{"<id>": batch}`` (keyed by id, like every Catalog object): the batch a
+    finished flow run wrote (help/ingestion/quality/error-diagnostics.md)."""
+    from airflow_provider_aep.emulator import batches, runs
+
+    runs.refresh_sandbox(call.store, call.sandbox)
+    batch = batches.render_batch(call.store, call.sandbox, call.param("id"))
+    if batch is None:
+        raise catalog_error(404, f"Batch {call.param('id')} was not found")
+    return json_response({batch["id"]: {key: value for key, value in batch.items() if key != "id"}})
+
+
 def catalog_routes(store: Store) -> list[Route]:
     """Catalog routes, wrapped with the gateway checks; creating a dataset takes the create latency."""
     route = platform_routes(store, PREFIX, catalog_bad_request)
@@ -139,4 +152,5 @@ def catalog_routes(store: Store) -> list[Route]:
         route("/dataSets", create_dataset, "POST", creates=True),
         route("/dataSets/{id}", get_dataset, "GET"),
         route("/dataSets/{id}", delete_dataset, "DELETE"),
+        route("/batches/{id}", get_batch, "GET"),
     ]

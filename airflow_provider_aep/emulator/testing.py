@@ -155,13 +155,23 @@ class RunningEmulator:
         """Move the emulated clock forward (runs progress, scheduled runs appear, tokens expire)."""
         self._call("POST", "/clock/advance", json={"seconds": seconds})
 
-    def set_run_outcome(self, run_id: str, status: str, errors: list[dict[str, str]] | None = None) -> None:
-        """Force the final status (any string) and errors of one run."""
-        self._call("POST", f"/runs/{run_id}/outcome", json={"status": status, "errors": errors or []})
+    def set_run_outcome(
+        self, run_id: str, status: str, errors: list[dict[str, Any]] | None = None, **extra: int
+    ) -> None:
+        """Force the final status (any string) and errors of one run; ``failedRecords=N`` drops N rows
+        (a ``success`` with dropped rows, as Adobe shows), ``partialIngestionPercent=P`` tags its batch."""
+        self._call(
+            "POST", f"/runs/{run_id}/outcome", json={"status": status, "errors": errors or [], **extra}
+        )
 
-    def set_flow_outcome(self, flow_id: str, status: str, errors: list[dict[str, str]] | None = None) -> None:
-        """Force the final status (any string) and errors of a flow's future runs."""
-        self._call("POST", f"/flows/{flow_id}/outcome", json={"status": status, "errors": errors or []})
+    def set_flow_outcome(
+        self, flow_id: str, status: str, errors: list[dict[str, Any]] | None = None, **extra: int
+    ) -> None:
+        """Force the final status, errors and ``failedRecords``/``partialIngestionPercent`` of a flow's
+        future runs (see :meth:`set_run_outcome`)."""
+        self._call(
+            "POST", f"/flows/{flow_id}/outcome", json={"status": status, "errors": errors or [], **extra}
+        )
 
     def configure(self, **config: Any) -> dict[str, Any]:
         """Change runtime config (any ``RuntimeConfig`` key: ``run_duration_seconds``, ``post_runs_shape``,

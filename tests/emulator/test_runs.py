@@ -252,3 +252,30 @@ def test_the_whole_run_answer_of_post_runs_echoes_params(
     run = aep.request("POST", f"{FLOW}/runs", _run_body(flow_id, start, end)).json()
     assert run["params"]["windowStartTime"] == start
     assert run["metrics"]["statusSummary"]["status"] == "scheduled"
+
+
+def test_a_run_can_succeed_with_dropped_rows_and_its_batch_says_so(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str]
+) -> None:
+    """Adobe's monitoring example: status success with failedRecordCount; the Catalog batch (error
+    diagnostics page) keeps status success and lists the row errors."""
+    flow_id = aep.once_flow(batch_setup)
+    emulator.set_flow_outcome(flow_id, "success", failedRecords=2, partialIngestionPercent=5)
+    start, end = _yesterday()
+    run_id = aep.created_id("POST", f"{FLOW}/runs", _run_body(flow_id, start, end))
+    assert aep.request("GET", f"/data/foundation/catalog/batches/{'X' * 26}").status_code == 404
+    emulator.advance_clock(2)
+    run = aep.item(f"{FLOW}/runs/{run_id}")
+    records = run["metrics"]["recordSummary"]
+    assert run["metrics"]["statusSummary"]["status"] == "success"
+    assert records["failedRecordCount"] == 2
+    assert records["outputRecordCount"] == records["inputRecordCount"] - 2
+    (target,) = run["activities"][1]["targetInfo"]
+    (batch_id,) = target["reference"]["ids"]
+    answer = aep.request("GET", f"/data/foundation/catalog/batches/{batch_id}").json()
+    batch = answer[batch_id]
+    assert batch["status"] == "success"
+    assert batch["metrics"]["failedRecordCount"] == 2
+    assert batch["relatedObjects"] == [{"type": "dataSet", "id": batch_setup["dataset"]}]
+    assert batch["tags"] == {"acp_enableErrorDiagnostics": True, "acp_partialIngestionPercent": 5}
+    assert [error["code"] for error in batch["errors"]] == ["INGEST-1212-400"]
