@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from airflow_provider_aep.emulator.admin import admin_routes
 from airflow_provider_aep.emulator.catalog import catalog_routes
 from airflow_provider_aep.emulator.data_prep import data_prep_routes
+from airflow_provider_aep.emulator.diagnostics import export_routes
 from airflow_provider_aep.emulator.faults import ADMIN_PREFIX, FaultAndLogMiddleware, FaultRule
 from airflow_provider_aep.emulator.flow_service import flow_service_routes
 from airflow_provider_aep.emulator.ims import token_endpoint
@@ -83,6 +84,7 @@ def create_app(settings: EmulatorSettings, public_url: str | None = None) -> ASG
         *catalog_routes(store),
         *schema_registry_routes(store),
         *data_prep_routes(store),
+        *export_routes(store),
         *streaming_routes(store),
         Mount(ADMIN_PREFIX, routes=admin_routes(runtime)),
     ]
