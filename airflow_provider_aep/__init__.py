@@ -67,6 +67,15 @@ def get_provider_info() -> dict[str, Any]:
                 },
             }
         ],
+        "asset-uris": [
+            {
+                # aep://<org_id>/<sandbox>/datasets/<dataset_id>: an AEP dataset (airflow_provider_aep.assets)
+                "schemes": ["aep"],
+                "handler": "airflow_provider_aep.assets.sanitize_uri",
+                "factory": "airflow_provider_aep.assets.aep_dataset_asset",
+                "to_openlineage_converter": "airflow_provider_aep.lineage.convert_asset_to_openlineage",
+            }
+        ],
         "extra-links": [
             "airflow_provider_aep.links.AEPDataflowLink",
             "airflow_provider_aep.links.AEPDatasetLink",

@@ -10,6 +10,7 @@ from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, Resou
 from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
 
 if TYPE_CHECKING:
+    from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Context
 
     from airflow_provider_aep.operators.base import IdArg
@@ -24,6 +25,8 @@ class AEPCreateDatasetOperator(AEPEnsureResourceOperator):
     bound to another schema fails the task instead of being reused.
 
     XCom: return value = dataset id; ``dataset_id``; ``created``. Extra link: the dataset in AEP.
+    OpenLineage (with the ``openlineage`` extra): the dataset as its output, ``aep://<org>/<sandbox>``
+    ``datasets/<id>`` (the identity of its asset URI), with a ``CREATE`` lifecycle facet when it made it.
 
     :param name: the dataset name, looked up on re-runs (templated).
     :param schema_id: the ``$id`` of its XDM schema (templated).
@@ -90,7 +93,20 @@ class AEPCreateDatasetOperator(AEPEnsureResourceOperator):
         return validate_request(Dataset, body, "dataset").to_payload()
 
     def xcom_values(self, resource_id: str, item: Mapping[str, Any], created: bool) -> dict[str, Any]:
+        self.ensured = (resource_id, created)
         return {"created": created, "dataset_id": resource_id}
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
+        """OpenLineage: the dataset this task ensured is its output."""
+        ensured: tuple[str, bool] | None = getattr(self, "ensured", None)
+        if ensured is None:
+            return None
+        from airflow_provider_aep.assets import AEPDatasetRef
+        from airflow_provider_aep.lineage import dataset_openlineage
+
+        settings = self.hook.settings
+        dataset = AEPDatasetRef.of(ensured[0], settings.sandbox, settings.org_id)
+        return dataset_openlineage(dataset, self.name, ensured[1])
 
 
 class AEPDeleteDatasetOperator(AEPDeleteResourceOperator):

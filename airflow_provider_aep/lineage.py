@@ -1,0 +1,466 @@
+"""Where an ingestion's data came from and went: Airflow asset events and OpenLineage facets.
+
+* :class:`DataflowLineage`: a dataflow's sources and datasets, read from Flow Service once a wait
+  is over (``GET /flows/{id}``, then each target connection's ``params.dataSetId`` and, for
+  OpenLineage, each source connection).
+* :class:`Ingestion`: what the task's runs did (flow, runs, window, record counts, batches); its
+  :meth:`~Ingestion.event_extra` is the ``extra`` of the asset events.
+* :class:`AEPLineageMixin`: the run operator and the sensor conclude with
+  :meth:`~AEPLineageMixin.record_ingestion`, which fills ``outlet_events`` for the AEP datasets in
+  ``outlets`` (an ``aep://`` asset, or an ``AssetAlias`` that gets the dataflow's datasets) and keeps
+  what ``get_openlineage_facets_on_complete`` reports.
+
+Nothing here imports OpenLineage, the hooks or the models at module level: the operators import this
+module at DAG-parse time, and ``apache-airflow-providers-openlineage`` is an optional extra.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_aep.assets import AEPDatasetRef, is_aep_asset, normal_org_id, normal_sandbox
+
+if TYPE_CHECKING:
+    from airflow.providers.common.compat.openlineage.facet import Dataset as OpenLineageDataset
+    from airflow.providers.openlineage.extractors import OperatorLineage
+    from airflow.sdk import Asset
+
+    from airflow_provider_aep.flow_runs.interpretation import FlowRunReport
+    from airflow_provider_aep.hooks.aep import AEPHook
+
+log = logging.getLogger(__name__)
+
+#: ``metrics.recordSummary`` counts and the ``extra`` keys they become.
+RECORD_COUNTS = (
+    ("inputRecordCount", "input_records"),
+    ("outputRecordCount", "output_records"),
+    ("failedRecordCount", "failed_records"),
+)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """A dataflow's source connection: its id, name and the table (or path) it reads, when shown."""
+
+    connection_id: str
+    name: str | None = None
+    table: str | None = None
+
+
+@dataclass(frozen=True)
+class DataflowLineage:
+    """A dataflow's inputs and outputs in one org and sandbox.
+
+    :param org_id: the IMS org (normalised as in the asset URI).
+    :param sandbox: the sandbox (lower case).
+    :param flow_id: the dataflow.
+    :param dataset_ids: the datasets its target connections write (``params.dataSetId``).
+    :param sources: its source connections (read only for OpenLineage; empty otherwise).
+    """
+
+    org_id: str
+    sandbox: str
+    flow_id: str
+    dataset_ids: tuple[str, ...]
+    sources: tuple[SourceRef, ...] = ()
+
+    @property
+    def datasets(self) -> tuple[AEPDatasetRef, ...]:
+        return tuple(AEPDatasetRef.of(d, self.sandbox, self.org_id) for d in self.dataset_ids)
+
+    @property
+    def namespace(self) -> str:
+        """``aep://<org_id>/<sandbox>``."""
+        return f"aep://{self.org_id}/{self.sandbox}"
+
+
+def read_dataflow_lineage(
+    hook: AEPHook, flow_id: str, *, with_sources: bool = False, retry: Any = None
+) -> DataflowLineage:
+    """Read a dataflow's datasets (and sources) from Flow Service.
+
+    ``GET /flows/{id}``, then ``GET /targetConnections/{id}`` for each target connection (its
+    ``params.dataSetId``) and, with ``with_sources``, ``GET /sourceConnections/{id}`` for each source
+    connection (its name and ``params.tableName`` or ``params.path``).
+
+    :param hook: the task's hook (its connection gives the org, its sandbox the sandbox).
+    :param flow_id: the dataflow.
+    :param with_sources: also read the source connections (OpenLineage inputs).
+    :param retry: a ``RetryPolicy`` for these calls instead of the connection's.
+    """
+    settings = hook.settings
+    flow = hook.get_item("flowservice", f"/flows/{flow_id}", retry=retry)
+    dataset_ids: list[str] = []
+    for target_id in _ids(flow.get("targetConnectionIds")):
+        target = hook.get_item("flowservice", f"/targetConnections/{target_id}", retry=retry)
+        dataset_id = _mapping(target.get("params")).get("dataSetId")
+        if isinstance(dataset_id, str) and dataset_id and dataset_id not in dataset_ids:
+            dataset_ids.append(dataset_id)
+    sources: list[SourceRef] = []
+    if with_sources:
+        for source_id in _ids(flow.get("sourceConnectionIds")):
+            source = hook.get_item("flowservice", f"/sourceConnections/{source_id}", retry=retry)
+            params = _mapping(source.get("params"))
+            table = params.get("tableName") or params.get("path")
+            sources.append(
+                SourceRef(
+                    source_id,
+                    _text(source.get("name")),
+                    table if isinstance(table, str) and table else None,
+                )
+            )
+    return DataflowLineage(
+        normal_org_id(settings.org_id),
+        normal_sandbox(settings.sandbox),
+        flow_id,
+        tuple(dataset_ids),
+        tuple(sources),
+    )
+
+
+@dataclass(frozen=True)
+class Ingestion:
+    """What an ingesting task's run(s) did, read from their reports.
+
+    :param flow_id: the dataflow.
+    :param run_ids: the runs (one for the run operator; the covering runs in the sensor's window mode).
+    :param window_start: the data window's start, epoch seconds (``None`` when nobody shows one).
+    :param window_end: the data window's end, epoch seconds.
+    :param records: ``input_records``, ``output_records``, ``failed_records`` summed over the runs
+        (``None`` when no run reports the count).
+    :param batch_ids: the Catalog batches the runs wrote, each once.
+    """
+
+    flow_id: str | None
+    run_ids: tuple[str, ...]
+    window_start: int | None
+    window_end: int | None
+    records: Mapping[str, int | None]
+    batch_ids: tuple[str, ...]
+
+    @classmethod
+    def from_reports(
+        cls,
+        reports: Sequence[FlowRunReport],
+        flow_id: str | None = None,
+        window: tuple[int, int] | None = None,
+    ) -> Ingestion:
+        """Sum the runs' counts; the window is the one given, else the span the runs show."""
+        if window is None:
+            shown = [
+                (r.window_start, r.window_end)
+                for r in reports
+                if r.window_start is not None and r.window_end is not None
+            ]
+            if shown:
+                window = (min(s for s, _ in shown), max(e for _, e in shown))
+        records: dict[str, int | None] = {}
+        for aep_name, key in RECORD_COUNTS:
+            counts = [r.records[aep_name] for r in reports if aep_name in r.records]
+            records[key] = sum(counts) if counts else None
+        batches: list[str] = []
+        for report in reports:
+            batches.extend(b for b in getattr(report, "batch_ids", ()) if b not in batches)
+        return cls(
+            flow_id=flow_id or next((r.flow_id for r in reports if r.flow_id), None),
+            run_ids=tuple(r.run_id for r in reports),
+            window_start=window[0] if window else None,
+            window_end=window[1] if window else None,
+            records=records,
+            batch_ids=tuple(batches),
+        )
+
+    @property
+    def run_id(self) -> str | None:
+        """The run (the latest one when there are several)."""
+        return self.run_ids[-1] if self.run_ids else None
+
+    def event_extra(self, dataset: AEPDatasetRef) -> dict[str, Any]:
+        """The ``extra`` of the asset event of ``dataset`` (JSON-safe)."""
+        return {
+            "org_id": dataset.org_id,
+            "sandbox": dataset.sandbox,
+            "dataset_id": dataset.dataset_id,
+            "flow_id": self.flow_id,
+            "run_id": self.run_id,
+            "run_ids": list(self.run_ids),
+            "window_start": self.window_start,
+            "window_end": self.window_end,
+            **self.records,
+            "batch_ids": list(self.batch_ids),
+        }
+
+
+def aep_outlets(outlets: Iterable[Any]) -> tuple[list[Any], list[Any]]:
+    """The outlets an ingesting task fills: ``aep://`` assets, and asset aliases."""
+    from airflow.sdk import AssetAlias
+
+    listed = list(outlets or ())
+    return [o for o in listed if is_aep_asset(o)], [o for o in listed if isinstance(o, AssetAlias)]
+
+
+def check_outlets(assets: Sequence[Any], lineage: DataflowLineage) -> None:
+    """Fail when an ``aep://`` outlet is not a dataset the dataflow writes (in this org and sandbox).
+
+    :raises AEPConfigError: naming the outlet and the datasets the dataflow does write.
+    """
+    from airflow_provider_aep.exceptions import AEPConfigError
+
+    written = {ref.uri for ref in lineage.datasets}
+    for asset in assets:
+        ref = AEPDatasetRef.parse(asset.uri)
+        if ref.uri not in written:
+            raise AEPConfigError(
+                f"outlet {ref.uri} is not a dataset AEP dataflow {lineage.flow_id} writes in org "
+                f"{lineage.org_id}, sandbox {lineage.sandbox}: it writes "
+                f"{', '.join(sorted(written)) or 'no dataset'}. Declare the dataflow's dataset in outlets."
+            )
+
+
+def fill_outlet_events(
+    outlet_events: Any,
+    assets: Sequence[Any],
+    aliases: Sequence[Any],
+    lineage: DataflowLineage,
+    ingestion: Ingestion,
+) -> list[str]:
+    """Set each ``aep://`` outlet's event ``extra`` and add one event per dataset to each alias.
+
+    :returns: the URIs of the datasets that get an event.
+    """
+    from airflow_provider_aep.assets import aep_dataset_asset
+
+    announced: list[str] = []
+    for asset in assets:
+        ref = AEPDatasetRef.parse(asset.uri)
+        outlet_events[asset].extra.update(ingestion.event_extra(ref))
+        announced.append(ref.uri)
+    for alias in aliases:
+        for ref in lineage.datasets:
+            outlet_events[alias].add(
+                aep_dataset_asset(ref.dataset_id, sandbox=ref.sandbox, org_id=ref.org_id),
+                extra=ingestion.event_extra(ref),
+            )
+            announced.append(ref.uri)
+    return announced
+
+
+def openlineage_enabled() -> bool:
+    """Whether the OpenLineage provider is installed and not disabled (it has a transport)."""
+    try:
+        from airflow.providers.openlineage.conf import is_disabled
+    except ImportError:
+        return False
+    try:
+        return not is_disabled()
+    except Exception:  # a broken [openlineage] config must not fail an ingestion
+        log.warning("Could not read the [openlineage] configuration", exc_info=True)
+        return False
+
+
+class AEPLineageMixin:
+    """Asset events and OpenLineage facets of a task that waits for a dataflow's runs.
+
+    The task calls :meth:`record_ingestion` once its runs succeeded. When its ``outlets`` hold an
+    ``aep://`` dataset asset or an ``AssetAlias``, or OpenLineage is enabled, the dataflow's datasets
+    are read (two or three Flow Service GETs); otherwise nothing is called.
+    """
+
+    aep_lineage: DataflowLineage | None = None
+    aep_ingestion: Ingestion | None = None
+
+    def check_outlets_can_be_filled(self, waits: bool) -> None:
+        """Refuse AEP outlets on a task that does not wait for its run (nothing has landed yet)."""
+        assets, aliases = aep_outlets(getattr(self, "outlets", None) or ())
+        if (assets or aliases) and not waits:
+            raise ValueError(
+                f"{type(self).__name__} {getattr(self, 'task_id', '')!r}: an AEP dataset asset or an "
+                "AssetAlias in outlets needs wait_for_completion=True (the data has not landed when "
+                "the run starts); declare it on the AEPFlowRunSensor that waits for the run instead"
+            )
+
+    def record_ingestion(
+        self,
+        context: Mapping[str, Any],
+        hook: AEPHook,
+        reports: Sequence[FlowRunReport],
+        *,
+        flow_id: str | None,
+        window: tuple[int, int] | None,
+    ) -> None:
+        """After a successful wait: fill the AEP outlets' events and keep the OpenLineage facts.
+
+        :param context: the task context (its ``outlet_events``).
+        :param hook: the task's hook (org, sandbox, and the calls).
+        :param reports: the runs that succeeded.
+        :param flow_id: the dataflow (else read from the reports).
+        :param window: the data window the task asked for (else the one the runs show).
+        :raises AEPConfigError: an ``aep://`` outlet that is not a dataset of the dataflow.
+        """
+        task_log = getattr(self, "log", log)
+        ingestion = Ingestion.from_reports(reports, flow_id, window)
+        self.aep_ingestion = ingestion
+        assets, aliases = aep_outlets(getattr(self, "outlets", None) or ())
+        lineage_wanted = openlineage_enabled()
+        if not (assets or aliases or lineage_wanted) or ingestion.flow_id is None:
+            return
+        try:
+            lineage = read_dataflow_lineage(hook, ingestion.flow_id, with_sources=lineage_wanted)
+        except Exception:
+            if assets or aliases:
+                raise  # the events cannot be right without the dataflow's datasets
+            task_log.warning("OpenLineage: could not read dataflow %s", ingestion.flow_id, exc_info=True)
+            return
+        self.aep_lineage = lineage
+        if assets or aliases:
+            check_outlets(assets, lineage)
+            uris = fill_outlet_events(context["outlet_events"], assets, aliases, lineage, ingestion)
+            task_log.info(
+                "Asset events for %s: run(s) %s, records %s, batches %s",
+                ", ".join(uris) or "no dataset",
+                ", ".join(ingestion.run_ids),
+                dict(ingestion.records),
+                list(ingestion.batch_ids),
+            )
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
+        """OpenLineage: the dataflow's source connections in, its datasets out, with record counts."""
+        if self.aep_lineage is None:
+            return None
+        return ingestion_openlineage(self.aep_lineage, self.aep_ingestion)
+
+
+# -- OpenLineage (imported only when the OpenLineage provider calls) -------------------------------
+
+
+def ingestion_openlineage(lineage: DataflowLineage, ingestion: Ingestion | None) -> OperatorLineage[Any, Any]:
+    """Inputs: the source connections; outputs: the datasets; the run as an external query.
+
+    Names: namespace ``aep://<org_id>/<sandbox>``; a source connection is
+    ``sourceConnections/<id>`` (its table in a ``symlinks`` facet, its name in ``documentation``),
+    a dataset ``datasets/<id>`` (``namespace/name`` is its asset URI). With one source or one dataset,
+    the runs' input/output record counts are its ``inputStatistics``/``outputStatistics``.
+    """
+    from airflow.providers.common.compat.openlineage.facet import (
+        DocumentationDatasetFacet,
+        ExternalQueryRunFacet,
+        Identifier,
+        InputDataset,
+        OutputDataset,
+        OutputStatisticsOutputDatasetFacet,
+        SymlinksDatasetFacet,
+    )
+    from airflow.providers.openlineage.extractors import OperatorLineage
+
+    records = ingestion.records if ingestion else {}
+    namespace = lineage.namespace
+    inputs = []
+    for source in lineage.sources:
+        facets: dict[str, Any] = {}
+        if source.table:
+            facets["symlinks"] = SymlinksDatasetFacet(
+                identifiers=[Identifier(namespace=namespace, name=source.table, type="TABLE")]
+            )
+        described = " ".join(
+            part
+            for part in (
+                f"AEP source connection {source.name!r}" if source.name else "AEP source connection",
+                f"reading {source.table}" if source.table else "",
+            )
+            if part
+        )
+        facets["documentation"] = DocumentationDatasetFacet(description=described)
+        input_facets: dict[str, Any] = {}
+        statistics = _input_statistics(records.get("input_records"))
+        if statistics is not None and len(lineage.sources) == 1:
+            input_facets["inputStatistics"] = statistics
+        inputs.append(
+            InputDataset(
+                namespace=namespace,
+                name=f"sourceConnections/{source.connection_id}",
+                facets=facets,
+                inputFacets=input_facets,
+            )
+        )
+    outputs = []
+    for dataset in lineage.datasets:
+        output_facets: dict[str, Any] = {}
+        rows = records.get("output_records")
+        if rows is not None and len(lineage.dataset_ids) == 1:
+            output_facets["outputStatistics"] = OutputStatisticsOutputDatasetFacet(rowCount=rows)
+        outputs.append(
+            OutputDataset(namespace=dataset.namespace, name=dataset.name, outputFacets=output_facets)
+        )
+    run_facets: dict[str, Any] = {}
+    if ingestion is not None and len(ingestion.run_ids) == 1:
+        run_facets["externalQuery"] = ExternalQueryRunFacet(
+            externalQueryId=ingestion.run_ids[0], source=namespace
+        )
+    return OperatorLineage(inputs=inputs, outputs=outputs, run_facets=run_facets)
+
+
+def dataset_openlineage(
+    dataset: AEPDatasetRef, name: str | None, created: bool | None
+) -> OperatorLineage[Any, Any]:
+    """The dataset an ``AEPCreateDatasetOperator`` ensured, as its output (``CREATE`` when it made it)."""
+    from airflow.providers.common.compat.openlineage.facet import (
+        DocumentationDatasetFacet,
+        LifecycleStateChange,
+        LifecycleStateChangeDatasetFacet,
+        OutputDataset,
+    )
+    from airflow.providers.openlineage.extractors import OperatorLineage
+
+    facets: dict[str, Any] = {}
+    if name:
+        facets["documentation"] = DocumentationDatasetFacet(description=f"AEP dataset {name!r}")
+    if created:
+        facets["lifecycleStateChange"] = LifecycleStateChangeDatasetFacet(
+            lifecycleStateChange=LifecycleStateChange.CREATE
+        )
+    return OperatorLineage(
+        outputs=[OutputDataset(namespace=dataset.namespace, name=dataset.name, facets=facets)]
+    )
+
+
+def convert_asset_to_openlineage(asset: Asset, lineage_context: Any = None) -> OpenLineageDataset:
+    """The OpenLineage dataset of an ``aep://`` asset (``get_provider_info()["asset-uris"]``).
+
+    Namespace ``aep://<org_id>/<sandbox>``, name ``datasets/<dataset_id>``: the same identity the
+    ingesting tasks report as their output.
+    """
+    from airflow.providers.common.compat.openlineage.facet import Dataset
+
+    ref = AEPDatasetRef.parse(asset.uri)
+    return Dataset(namespace=ref.namespace, name=ref.name)
+
+
+def _input_statistics(rows: int | None) -> Any:
+    if rows is None:
+        return None
+    try:  # openlineage-python >= 1.2x; older clients have no input statistics facet
+        from openlineage.client.generated.input_statistics_input_dataset import (
+            InputStatisticsInputDatasetFacet,
+        )
+    except ImportError:
+        return None
+    return InputStatisticsInputDatasetFacet(rowCount=rows)
+
+
+def _ids(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value if isinstance(v, str) and v]
+    return []
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
