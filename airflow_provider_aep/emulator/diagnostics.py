@@ -7,10 +7,11 @@ help/sources/tutorials/api/monitor.md, whose promotion activity links a run to `
 ``GET /batches/{BATCH_ID}/meta[?path=...]``:
 
 * ``path=row_errors``: the list of error files, ``{data: [{name, length, _links.self.href}], _page:
-  {limit: 100, count}}``, present only when the batch has failed rows. As in the document's example
-  there are ``conversion_errors_N.json`` and ``parsing_errors_N.json`` files (``N`` from 0, at most
-  :data:`ROWS_PER_FILE` rows each), each ``href`` an absolute URL whose ``path`` names the file with
-  an encoded slash (``row_errors%2Fconversion_errors_0.json``).
+  {limit: 100, count}}``, present only when the batch has failed rows and diagnostics (a batch whose
+  errors say ``INGEST-1211-400``, "resend with error diagnostics enabled", has none). As in the
+  document's example there are ``conversion_errors_N.json`` and ``parsing_errors_N.json`` files
+  (``N`` from 0, at most :data:`ROWS_PER_FILE` rows each), each ``href`` an absolute URL whose
+  ``path`` names the file with an encoded slash (``row_errors%2Fconversion_errors_0.json``).
 * ``path=row_errors/<file>``: the file, JSON Lines of ``{_corrupt_record, _errors: [{code, message}],
   _filename}``, one line per failed record of the run (exactly ``failedRecordCount`` lines over all
   files). Rows come from the emulator's sample data (:mod:`.sample_data`) for the run's window: which
@@ -63,6 +64,8 @@ ROWS_PER_FILE = 1000
 SAMPLE_ROWS = 10
 SAMPLE_FILES = ("row_error_samples.json", "row_errors_sample.json")
 INPUT_FILE = "fileMetaData1.json"
+#: The one batch error of a batch that dropped rows without error diagnostics (error-diagnostics.md).
+NO_DIAGNOSTICS_CODE = "INGEST-1211-400"
 ERROR_KINDS = (
     # (file prefix, code, message): codes and the 1401 message as the document's examples show them
     ("conversion_errors", "1555", "A required field is either missing or has a value of null: {field}."),
@@ -263,7 +266,8 @@ def batch_meta(store: Store, sandbox: str, batch_id: str) -> BatchMeta | None:
     table, _ = _source(store, sandbox, run)
     files: dict[str, bytes] = {f"input_files/{INPUT_FILE}": _json_lines([{"path": table or run["flowId"]}])}
     failed = int(batch["metrics"]["failedRecordCount"])
-    if failed > 0:
+    codes = {error.get("code") for error in batch.get("errors") or []}
+    if failed > 0 and NO_DIAGNOSTICS_CODE not in codes:
         records = failed_records(store, sandbox, run, failed)
         by_file: dict[str, list[dict[str, Any]]] = {}
         for record in records:

@@ -50,6 +50,8 @@ SERVICE_PATHS: Mapping[str, str] = {
     "catalog": "/data/foundation/catalog",
     "schemaregistry": "/data/foundation/schemaregistry",
     "conversion": "/data/foundation/conversion",
+    # Data Access: batch files and error diagnostics (help/ingestion/quality/error-diagnostics.md)
+    "export": "/data/foundation/export",
 }
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})

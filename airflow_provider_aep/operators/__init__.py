@@ -33,6 +33,7 @@ _MODULES = {
     "data_prep": ("AEPCreateMappingSetOperator",),
     "streaming": ("AEPSendStreamingEventsOperator",),
     "flow_runs": ("AEPTriggerFlowRunOperator",),
+    "diagnostics": ("AEPGetFailedRowsOperator",),
     "base": ("AEPBaseOperator", "AEPEnsureResourceOperator", "AEPResourceMismatchError", "ResourceKind"),
 }
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
@@ -57,6 +58,7 @@ __all__ = [
     "AEPGetBaseConnectionOperator",
     "AEPGetConnectionSpecOperator",
     "AEPGetDataflowOperator",
+    "AEPGetFailedRowsOperator",
     "AEPGetFlowSpecOperator",
     "AEPResourceMismatchError",
     "AEPSendStreamingEventsOperator",
@@ -78,6 +80,7 @@ if TYPE_CHECKING:
     from airflow_provider_aep.operators.data_prep import (
         AEPCreateMappingSetOperator,
     )
+    from airflow_provider_aep.operators.diagnostics import AEPGetFailedRowsOperator
     from airflow_provider_aep.operators.flow_service import (
         AEPCreateDataflowOperator,
         AEPCreateSourceConnectionOperator,

@@ -35,11 +35,12 @@ def _finished_run(
     setup: dict[str, Any],
     failed: int | None,
     days: int = 1,
+    errors: list[dict[str, Any]] | None = None,
 ) -> tuple[dict[str, Any], str, tuple[int, int]]:
     """A finished on-demand run over the last ``days`` days that dropped ``failed`` rows; its batch id."""
     flow_id = aep.once_flow(setup)
     if failed is not None:
-        emulator.set_flow_outcome(flow_id, "success", failedRecords=failed)
+        emulator.set_flow_outcome(flow_id, "success", errors=errors, failedRecords=failed)
     start, end = _window(days)
     body = {
         "flowId": flow_id,
@@ -184,6 +185,19 @@ def test_a_batch_without_failed_rows_has_no_row_errors(
         answer = _meta(aep, batch_id, path=path)
         assert answer.status_code == 404, answer.text
         assert answer.json()["type"].endswith("/errors/EXPORT-404")
+    assert _meta(aep, batch_id, path="input_files").status_code == 200
+
+
+def test_a_batch_that_dropped_rows_without_diagnostics_has_no_row_errors(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, Any]
+) -> None:
+    """error-diagnostics.md: without diagnostics the batch has the single error INGEST-1211-400."""
+    errors = [{"code": "INGEST-1211-400", "message": "Resend the data with error diagnostics enabled."}]
+    _, batch_id, _ = _finished_run(aep, emulator, batch_setup, failed=3, errors=errors)
+    batch = aep.request("GET", f"/data/foundation/catalog/batches/{batch_id}").json()[batch_id]
+    assert batch["metrics"]["failedRecordCount"] == 3
+    assert [error["code"] for error in batch["errors"]] == ["INGEST-1211-400"]
+    assert _meta(aep, batch_id, path="row_errors").status_code == 404
     assert _meta(aep, batch_id, path="input_files").status_code == 200
 
 
