@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, NamedTuple
 
-from airflow.sdk import Param, XComArg, task
+from airflow.sdk import AssetAlias, Param, XComArg, task
 
 from airflow_provider_aep.operators import (
     AEPCreateDatasetOperator,
@@ -60,6 +60,11 @@ WINDOW_RULE = (
 RUN_AFTER_EPOCH = "{{ dag_run.run_after.timestamp() | int }}"
 #: A day after the DAG run, in epoch seconds (the first run of an AEP-scheduled dataflow).
 DAY_AFTER_RUN_EPOCH = "{{ (dag_run.run_after + macros.timedelta(days=1)).timestamp() | int }}"
+
+#: The datasets ``aep_payments_batch`` ingests into, whatever its ``name_prefix`` made: its wait task adds an
+#: asset event for each (``aep://<org>/<sandbox>/datasets/<id>``), and ``aep_payments_downstream`` is
+#: scheduled on it.
+PAYMENTS_DATASETS = AssetAlias("aep_payments_datasets")
 
 #: Seeds 001/002/004: the PayPal products table, its columns as the source connection lists them.
 PAYPAL_TABLE = "PayPal.Catalog_Products"
@@ -259,6 +264,7 @@ def run_and_wait(
     flow_id: XComArg,
     run_task_id: str,
     wait_task_id: str,
+    outlets: Sequence[Any] = (),
 ) -> FlowRunAndWait:
     """An on-demand flow run over a window, and a sensor that waits for it, inside a ``with DAG(...)``.
 
@@ -266,6 +272,8 @@ def run_and_wait(
     (the ``window_start``/``window_end`` params, else ``WINDOW_RULE``), on the ``params.delta_column``
     column; the sensor (``wait_task_id``) pokes it every 2 seconds for up to an hour and fails on any
     outcome but success. A retry of either reuses the window's run: it never ingests the window twice.
+    ``outlets`` go to the sensor: an AEP dataset asset or an ``AssetAlias`` there gets an asset event
+    once the run succeeded (run, window, record counts, batches).
     """
     run = AEPTriggerFlowRunOperator(
         task_id=run_task_id,
@@ -282,5 +290,6 @@ def run_and_wait(
         poke_interval=2,
         timeout=3600,
         sandbox=SANDBOX,
+        outlets=list(outlets),
     )
     return FlowRunAndWait(run, wait)

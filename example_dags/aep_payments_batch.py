@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from _common import (
     DEFAULT_ARGS,
+    PAYMENTS_DATASETS,
     PAYPAL_COLUMNS,
     PAYPAL_CONNECTION_SPEC_ID,
     PAYPAL_MAPPINGS,
@@ -65,6 +66,10 @@ what its earlier try made.
 **The window** a DAG run ingests: {WINDOW_RULE}
 It runs the same however it is started: on its schedule, as a backfill, with `airflow dags test`,
 from the trigger form, with `airflow dags trigger` or through the REST API.
+
+**Assets**: once the run succeeded, `wait_for_run` adds an asset event for the dataset it filled
+(`aep://<org>/<sandbox>/datasets/<id>`) to the alias `aep_payments_datasets`, with the run, its window,
+record counts and batch ids: `aep_payments_downstream` runs on it.
 """,
 ) as dag:
     base_connection = AEPCreateBaseConnectionOperator(
@@ -108,5 +113,11 @@ from the trigger form, with `airflow dags trigger` or through the REST API.
         schedule_params={"startTime": RUN_AFTER_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,
     )
-    # This DAG run's window: one on-demand flow run, then a sensor until it has ended.
-    run_and_wait(flow_id=dataflow.output, run_task_id="run_window", wait_task_id="wait_for_run")
+    # This DAG run's window: one on-demand flow run, then a sensor until it has ended; the sensor
+    # announces the dataset the run filled through the alias (asset event with the run's figures).
+    run_and_wait(
+        flow_id=dataflow.output,
+        run_task_id="run_window",
+        wait_task_id="wait_for_run",
+        outlets=[PAYMENTS_DATASETS],
+    )

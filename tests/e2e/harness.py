@@ -27,9 +27,12 @@ EXAMPLE_DAG_IDS = (
     "aep_dataflow_lifecycle",
     "aep_payments_adhoc_schema",
     "aep_payments_batch",
+    "aep_payments_downstream",
     "aep_salesforce_marketing_cloud",
     "aep_shopify_streaming",
 )
+#: Example DAGs scheduled on assets: they ensure no AEP resource (no ``name_prefix``/``sandbox`` params).
+ASSET_SCHEDULED_DAG_IDS = ("aep_payments_downstream",)
 FINISHED = ("success", "failed")
 VENV_BIN = Path(sys.executable).parent
 
