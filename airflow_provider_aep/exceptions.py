@@ -185,6 +185,10 @@ class AEPFlowRunFailedError(AEPError):
     """A flow run ended in a state that is not a known success."""
 
 
+class AEPDroppedRowsError(AEPFlowRunFailedError):
+    """The flow run(s) succeeded but dropped more rows than the task tolerates (the quality gate)."""
+
+
 def _class_for(status: int, code: str | None) -> type[AEPApiError]:
     if status in (401, 403):
         return AEPAuthError

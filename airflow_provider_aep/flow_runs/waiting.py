@@ -23,6 +23,7 @@ from airflow_provider_aep.flow_runs.interpretation import (
 if TYPE_CHECKING:
     import logging
 
+    from airflow_provider_aep.flow_runs.report import QualityGate, RunReport
     from airflow_provider_aep.hooks.aep import AEPHook
 
 
@@ -125,13 +126,68 @@ def fetch_reports(hook: AEPHook, target: WaitTarget) -> list[FlowRunReport]:
     return [read_flow_run(item) for item in hook.iter_items("flowservice", "/runs", params=query)]
 
 
-def settle(verdict: FlowRunVerdict, log: logging.Logger | Any) -> None:
-    """Raise :class:`AEPFlowRunFailedError` for a failed verdict; log a success and its warnings."""
+def settle(
+    verdict: FlowRunVerdict,
+    log: logging.Logger | Any,
+    *,
+    hook: AEPHook | None = None,
+    context: Mapping[str, Any] | None = None,
+    gate: QualityGate | None = None,
+) -> RunReport:
+    """End a wait: report what landed, then fail closed.
+
+    Builds the :class:`~airflow_provider_aep.flow_runs.report.RunReport` of the verdict's runs (with
+    the Catalog batches they wrote, read through ``hook``), logs it and pushes it as the
+    ``run_report`` XCom; raises :class:`AEPFlowRunFailedError` for a failed verdict, and
+    :class:`~airflow_provider_aep.exceptions.AEPDroppedRowsError` when successful runs dropped more
+    rows than ``gate`` tolerates (by default: none), after logging the first failed rows.
+    """
+    from airflow_provider_aep.exceptions import AEPDroppedRowsError
+    from airflow_provider_aep.flow_runs.report import QualityGate, build_report, fetch_batches
+
+    batches = []
+    if hook is not None and not verdict.failed and any(report.batch_ids for report in verdict.reports):
+        try:
+            batches = fetch_batches(hook, verdict.reports)
+        except AEPError as exc:  # the run-level counts still decide the gate
+            log.warning("Could not read the batches the runs wrote: %s", exc)
+    report = build_report(verdict.reports, batches)
+    if verdict.reports:
+        log.info("%s", report.summary())
+    ti = (context or {}).get("ti")
+    if ti is not None and verdict.reports:
+        ti.xcom_push(key="run_report", value=report.to_xcom())
     if verdict.failed:
         raise AEPFlowRunFailedError(verdict.message)
     if verdict.warning:
         log.warning("%s", verdict.warning)
     log.info("%s", verdict.message)
+    problem = (gate or QualityGate()).violation(report)
+    if problem:
+        if hook is not None:
+            log_failed_rows(hook, report, log)
+        raise AEPDroppedRowsError(problem)
+    return report
+
+
+#: Failed rows logged when the quality gate fails.
+FAILED_ROWS_LOGGED = 10
+
+
+def log_failed_rows(hook: AEPHook, report: RunReport, log: logging.Logger | Any) -> None:
+    """Log the first failed rows of the report's batches (error diagnostics), never failing for it."""
+    batch_ids = [batch.batch_id for batch in report.batches]
+    if not batch_ids:
+        return
+    from airflow_provider_aep.flow_runs.diagnostics import failed_rows
+
+    try:
+        rows = failed_rows(hook, batch_ids, FAILED_ROWS_LOGGED)
+    except AEPError as exc:
+        log.warning("Could not read the failed rows: %s", exc)
+        return
+    for row in rows:
+        log.error("Failed row: %s", row)
 
 
 @dataclass(frozen=True)

@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator, conf
 
+from airflow_provider_aep.lineage import AEPLineageMixin
 from airflow_provider_aep.links import AEPFlowRunLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, XComArg
 
     from airflow_provider_aep.flow_runs.interpretation import FlowRunReport
+    from airflow_provider_aep.flow_runs.report import QualityGate
     from airflow_provider_aep.flow_runs.waiting import WaitTarget
     from airflow_provider_aep.hooks.aep import AEPHook
 
@@ -37,7 +39,7 @@ def retry_since_ms(context: Context) -> int | None:
     return int(started.timestamp() * 1000)
 
 
-class AEPTriggerFlowRunOperator(BaseOperator):
+class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
     """Start an on-demand run of a dataflow scheduled ``once`` over a data window, and wait for it.
 
     The window defaults to the DAG run's data interval (``windowStartTime``/``windowEndTime`` =
@@ -52,6 +54,13 @@ class AEPTriggerFlowRunOperator(BaseOperator):
 
     Returns (XCom) the run id; pushes ``flow_run_id`` and ``flow_id`` for the AEP link.
 
+    Assets: once the run succeeded, each AEP dataset asset in ``outlets``
+    (:func:`~airflow_provider_aep.assets.aep_dataset_asset`) gets an event whose ``extra`` holds the
+    flow and run ids, the window, the record counts and the batch ids; it must be a dataset the dataflow
+    writes, in the connection's org and the task's sandbox. Each ``AssetAlias`` in ``outlets`` gets one
+    such event per dataset the dataflow writes. Both need ``wait_for_completion=True``. OpenLineage
+    (``openlineage`` extra): the source connections in, the datasets out.
+
     :param flow_id: the dataflow, scheduled ``once`` (templated).
     :param delta_column: the source column that partitions new data (``deltaColumn.name``), required
         by CRM and database sources, e.g. ``Update_Time`` (templated).
@@ -64,7 +73,15 @@ class AEPTriggerFlowRunOperator(BaseOperator):
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
     :param poll_interval: seconds between two looks at the run.
     :param timeout: how long to wait for the run (seconds or timedelta).
-    :param allow_partial_success: accept a run that only partly succeeded.
+    :param allow_partial_success: accept a run that only partly succeeded (and, with no threshold below,
+        every row it dropped).
+    :param max_failed_records: dropped rows tolerated in a run AEP calls successful; by default none (the
+        task fails, naming the counts and error codes, and logs the first failed rows), unless the
+        dataflow's partial ingestion allows a share of bad rows.
+    :param max_failed_ratio: dropped rows over rows read tolerated, from 0 to 1.
+
+    Pushes ``run_report`` (records read, written and failed, duration, error codes, batches) when the
+    run ends, and logs it.
     """
 
     template_fields: Sequence[str] = ("flow_id", "delta_column", "window_start", "window_end", "sandbox")
@@ -85,6 +102,8 @@ class AEPTriggerFlowRunOperator(BaseOperator):
         poll_interval: float = 30.0,
         timeout: float | timedelta = DEFAULT_TIMEOUT_SECONDS,
         allow_partial_success: bool = False,
+        max_failed_records: int | None = None,
+        max_failed_ratio: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -99,6 +118,19 @@ class AEPTriggerFlowRunOperator(BaseOperator):
         self.poll_interval = float(poll_interval)
         self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
         self.allow_partial_success = allow_partial_success
+        self.max_failed_records = max_failed_records
+        self.max_failed_ratio = max_failed_ratio
+        self.quality_gate  # noqa: B018 - a bad threshold fails here, when the DAG is parsed
+        self.check_outlets_can_be_filled(wait_for_completion)
+
+    @property
+    def quality_gate(self) -> QualityGate:
+        """How many dropped rows this task tolerates (``flow_runs.report.QualityGate``)."""
+        from airflow_provider_aep.flow_runs.report import QualityGate
+
+        return QualityGate.for_task(
+            self.max_failed_records, self.max_failed_ratio, self.allow_partial_success
+        )
 
     def _hook(self) -> AEPHook:
         from airflow_provider_aep.hooks.aep import AEPHook
@@ -117,9 +149,9 @@ class AEPTriggerFlowRunOperator(BaseOperator):
         if not self.wait_for_completion:
             return run_id
         if self.deferrable:
-            self._defer_unless_done(hook, target)
+            self._defer_unless_done(hook, target, context)
             return run_id
-        self._poll_until_done(hook, target)
+        self._poll_until_done(hook, target, context)
         return run_id
 
     # -- starting a run, once per window ----------------------------------------------------------
@@ -226,7 +258,7 @@ class AEPTriggerFlowRunOperator(BaseOperator):
 
     # -- waiting --------------------------------------------------------------------------------
 
-    def _poll_until_done(self, hook: AEPHook, target: WaitTarget) -> None:
+    def _poll_until_done(self, hook: AEPHook, target: WaitTarget, context: Context) -> None:
         from airflow_provider_aep.exceptions import AEPError
         from airflow_provider_aep.flow_runs.interpretation import timeout_message
         from airflow_provider_aep.flow_runs.waiting import fetch_reports, settle
@@ -236,20 +268,22 @@ class AEPTriggerFlowRunOperator(BaseOperator):
             reports = fetch_reports(hook, target)
             verdict = target.verdict(reports, self.allow_partial_success)
             if verdict.finished:
-                settle(verdict, self.log)
+                settle(verdict, self.log, hook=hook, context=context, gate=self.quality_gate)
+                self._record_ingestion(context, hook, verdict.reports)
                 return
             if time.monotonic() >= deadline:
                 raise AEPError(timeout_message(target.describe(), self.timeout, reports))
             self.log.info("Waiting: %s", verdict.message)
             time.sleep(max(0.0, min(self.poll_interval, deadline - time.monotonic())))
 
-    def _defer_unless_done(self, hook: AEPHook, target: WaitTarget) -> None:
+    def _defer_unless_done(self, hook: AEPHook, target: WaitTarget, context: Context) -> None:
         from airflow_provider_aep.flow_runs.trigger import defer_wait
         from airflow_provider_aep.flow_runs.waiting import fetch_reports, settle
 
         verdict = target.verdict(fetch_reports(hook, target), self.allow_partial_success)
         if verdict.finished:  # e.g. a reused run that already ended: no need for the triggerer
-            settle(verdict, self.log)
+            settle(verdict, self.log, hook=hook, context=context, gate=self.quality_gate)
+            self._record_ingestion(context, hook, verdict.reports)
             return
         defer_wait(
             self,
@@ -278,5 +312,14 @@ class AEPTriggerFlowRunOperator(BaseOperator):
         verdict = target.verdict(outcome.reports, self.allow_partial_success)
         if not verdict.finished:
             raise AEPError(f"AEPFlowRunTrigger stopped before the run ended: {verdict.message}")
-        settle(verdict, self.log)
+        hook = self._hook()
+        settle(verdict, self.log, hook=hook, context=context, gate=self.quality_gate)
+        self._record_ingestion(context, hook, verdict.reports)
         return run_ids[0]
+
+    def _record_ingestion(self, context: Context, hook: AEPHook, reports: Sequence[FlowRunReport]) -> None:
+        """The run succeeded: asset events for the AEP outlets, facts for OpenLineage."""
+        from airflow_provider_aep.flow_runs.waiting import resolve_window
+
+        window = resolve_window(self.window_start, self.window_end, context)
+        self.record_ingestion(context, hook, reports, flow_id=str(self.flow_id), window=window)

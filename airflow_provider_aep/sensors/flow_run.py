@@ -7,19 +7,21 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
 
+from airflow_provider_aep.lineage import AEPLineageMixin
 from airflow_provider_aep.links import AEPFlowRunLink
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, XComArg
 
     from airflow_provider_aep.flow_runs.interpretation import FlowRunVerdict
+    from airflow_provider_aep.flow_runs.report import QualityGate
     from airflow_provider_aep.flow_runs.waiting import WaitTarget
 
 # The waiting logic (the ``flow_runs`` package) is imported inside the methods: DAG files
 # import this module at every parse, and only a running task needs it.
 
 
-class AEPFlowRunSensor(BaseSensorOperator):
+class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
     """Wait until an AEP flow run succeeds, or until the runs of a dataflow covering a window do.
 
     Two ways to say what to wait for:
@@ -38,7 +40,15 @@ class AEPFlowRunSensor(BaseSensorOperator):
     deadline itself, so a timeout there is reported like in poke mode.
 
     Returns (XCom) the run id, or the list of covering run ids in window mode; pushes ``flow_run_id``
-    and ``flow_id`` for the AEP link.
+    and ``flow_id`` for the AEP link, and ``run_report`` (records read, written and failed, duration,
+    error codes, batches) when the wait ends, which it also logs.
+
+    Assets: once the run(s) succeeded, each AEP dataset asset in ``outlets``
+    (:func:`~airflow_provider_aep.assets.aep_dataset_asset`) gets an event whose ``extra`` holds the
+    flow id, the run id(s), the window, the record counts (summed over the runs) and the batch ids; it
+    must be a dataset the dataflow writes, in the connection's org and the task's sandbox. Each
+    ``AssetAlias`` in ``outlets`` gets one such event per dataset the dataflow writes. OpenLineage
+    (``openlineage`` extra): the source connections in, the datasets out.
 
     :param flow_run_id: the run to wait for (templated).
     :param flow_id: the dataflow, for window mode (templated).
@@ -47,7 +57,12 @@ class AEPFlowRunSensor(BaseSensorOperator):
     :param window_end: window end; default the data interval end (templated).
     :param aep_conn_id: Airflow connection of type ``aep``.
     :param sandbox: sandbox instead of the connection's (templated).
-    :param allow_partial_success: accept runs that only partly succeeded.
+    :param allow_partial_success: accept runs that only partly succeeded (and, with no threshold below,
+        every row they dropped).
+    :param max_failed_records: dropped rows tolerated in runs AEP calls successful; by default none (the
+        task fails, or skips under ``soft_fail``, naming the counts and error codes, and logs the first
+        failed rows), unless the dataflow's partial ingestion allows a share of bad rows.
+    :param max_failed_ratio: dropped rows over rows read tolerated, from 0 to 1.
     :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
     """
 
@@ -65,6 +80,8 @@ class AEPFlowRunSensor(BaseSensorOperator):
         aep_conn_id: str = "aep_default",
         sandbox: str | None = None,
         allow_partial_success: bool = False,
+        max_failed_records: int | None = None,
+        max_failed_ratio: float | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         **kwargs: Any,
     ) -> None:
@@ -79,6 +96,9 @@ class AEPFlowRunSensor(BaseSensorOperator):
         self.aep_conn_id = aep_conn_id
         self.sandbox = sandbox
         self.allow_partial_success = allow_partial_success
+        self.max_failed_records = max_failed_records
+        self.max_failed_ratio = max_failed_ratio
+        self.quality_gate  # noqa: B018 - a bad threshold fails here, when the DAG is parsed
         self.deferrable = deferrable
 
     def target(self, context: Context) -> WaitTarget:
@@ -89,6 +109,15 @@ class AEPFlowRunSensor(BaseSensorOperator):
             return WaitTarget((str(self.flow_run_id),), self.flow_id)
         window = resolve_window(self.window_start, self.window_end, context)
         return WaitTarget((), str(self.flow_id), window)
+
+    @property
+    def quality_gate(self) -> QualityGate:
+        """How many dropped rows this task tolerates (``flow_runs.report.QualityGate``)."""
+        from airflow_provider_aep.flow_runs.report import QualityGate
+
+        return QualityGate.for_task(
+            self.max_failed_records, self.max_failed_ratio, self.allow_partial_success
+        )
 
     def _hook(self) -> Any:
         from airflow_provider_aep.hooks.aep import AEPHook
@@ -154,6 +183,7 @@ class AEPFlowRunSensor(BaseSensorOperator):
         return self._conclude(context, target, verdict)
 
     def _conclude(self, context: Context, target: WaitTarget, verdict: FlowRunVerdict) -> Any:
+        from airflow_provider_aep.exceptions import AEPDroppedRowsError
         from airflow_provider_aep.flow_runs.waiting import push_run_ids, settle
 
         push_run_ids(context, target, verdict.reports)
@@ -161,7 +191,17 @@ class AEPFlowRunSensor(BaseSensorOperator):
             from airflow.sdk.exceptions import AirflowSkipException
 
             raise AirflowSkipException(f"soft_fail: {verdict.message}")
-        settle(verdict, self.log)
+        try:
+            settle(verdict, self.log, hook=self._hook(), context=context, gate=self.quality_gate)
+        except AEPDroppedRowsError as exc:
+            if not self.soft_fail:
+                raise
+            from airflow.sdk.exceptions import AirflowSkipException
+
+            raise AirflowSkipException(f"soft_fail: {exc}") from None
+        self.record_ingestion(
+            context, self._hook(), verdict.reports, flow_id=target.flow_id, window=target.window
+        )
         if target.by_window:
             return [report.run_id for report in verdict.reports]
         return target.run_ids[0]

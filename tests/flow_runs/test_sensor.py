@@ -54,7 +54,10 @@ def test_waits_for_a_run_by_id(
     task = sensor(flow_run_id=run_id, deferrable=deferrable)
     result = deferred_result(task, context) if deferrable else task.execute(context)
     assert result == run_id
-    assert context["ti"].pushed == {"flow_run_id": run_id, "flow_id": flow}
+    pushed = context["ti"].pushed
+    assert (pushed["flow_run_id"], pushed["flow_id"]) == (run_id, flow)
+    assert pushed["run_report"]["run_ids"] == [run_id]
+    assert pushed["run_report"]["records"]["failed"] == 0
 
 
 @pytest.mark.parametrize("deferrable", [False, True])
@@ -117,7 +120,9 @@ def test_waits_for_the_scheduled_runs_covering_the_data_interval(
     ]
     assert result == covering
     assert len(covering) == 1
-    assert context["ti"].pushed == {"flow_run_id": covering[0], "flow_id": flow}
+    pushed = context["ti"].pushed
+    assert (pushed["flow_run_id"], pushed["flow_id"]) == (covering[0], flow)
+    assert pushed["run_report"]["run_ids"] == covering
 
 
 @pytest.mark.parametrize("deferrable", [False, True])

@@ -49,9 +49,11 @@ def test_backfill_of_three_days_is_three_windowed_runs(aep: RunningEmulator, mak
     assert run_windows(runs) == intervals
     counts = {run["plan"]["input"] for run in runs}
     assert len(counts) == 3, "the sample table has a different row count each day"
-    assert [context["ti"].pushed for context in contexts] == [
-        {"flow_run_id": run_id, "flow_id": flow} for run_id in run_ids
-    ]
+    pushed = [context["ti"].pushed for context in contexts]
+    assert [(p["flow_run_id"], p["flow_id"]) for p in pushed] == [(run_id, flow) for run_id in run_ids]
+    planned = {run["id"]: run["plan"]["input"] for run in runs}
+    assert [p["run_report"]["records"]["read"] for p in pushed] == [planned[run_id] for run_id in run_ids]
+    assert [p["run_report"]["window"] for p in pushed] == [list(window) for window in intervals]
 
 
 def test_rerun_for_the_same_window_reuses_the_run(aep: RunningEmulator, make_flow: MakeFlow) -> None:
