@@ -193,7 +193,8 @@ class AEPHook(BaseHook):
         """Call AEP and return the parsed JSON answer (``None`` for an empty one, e.g. 204).
 
         :param method: HTTP method.
-        :param service: ``flowservice``, ``catalog``, ``schemaregistry`` or ``conversion``.
+        :param service: ``flowservice``, ``catalog``, ``schemaregistry``, ``conversion`` (Data Prep) or
+            ``export`` (Data Access: error diagnostics).
         :param path: path under the service, e.g. ``/flows/{id}``.
         :param json: request body.
         :param params: query parameters.
