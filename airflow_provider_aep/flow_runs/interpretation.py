@@ -199,17 +199,17 @@ class FlowRunVerdict:
 
 def read_flow_run(item: Mapping[str, Any]) -> FlowRunReport:
     """Read a run item (``GET /runs/{id}`` unwrapped, a list entry, or a whole-run ``POST`` answer)."""
-    metrics = _mapping(item.get("metrics"))
-    status_summary = _mapping(metrics.get("statusSummary"))
+    metrics = json_object(item.get("metrics"))
+    status_summary = json_object(metrics.get("statusSummary"))
     errors = [*_read_errors(status_summary, "run"), *_read_errors(item, "run")]
     # the spec spells the list ``activites``; the guides and AEP itself say ``activities``
     for key in ("activities", "activites"):
         for activity in _sequence(item.get(key)):
             if isinstance(activity, Mapping):
                 name = str(activity.get("name") or activity.get("id") or "activity")
-                errors.extend(_read_errors(_mapping(activity.get("statusSummary")), name))
+                errors.extend(_read_errors(json_object(activity.get("statusSummary")), name))
                 errors.extend(_read_errors(activity, name))
-    durations = _mapping(metrics.get("durationSummary"))
+    durations = json_object(metrics.get("durationSummary"))
     window_start, window_end = _read_window(item)
     return FlowRunReport(
         run_id=str(item.get("id") or ""),
@@ -218,7 +218,7 @@ def read_flow_run(item: Mapping[str, Any]) -> FlowRunReport:
         errors=tuple(dict.fromkeys(errors)),  # the same error may be listed at two levels
         records={
             name: int(count)
-            for name, count in _mapping(metrics.get("recordSummary")).items()
+            for name, count in json_object(metrics.get("recordSummary")).items()
             if isinstance(count, int | float) and not isinstance(count, bool)
         },
         started_at_ms=_epoch_ms(durations.get("startedAtUTC")),
@@ -235,8 +235,8 @@ def _read_batch_ids(item: Mapping[str, Any]) -> tuple[str, ...]:
     found: list[str] = []
     for key in ("activities", "activites"):
         for activity in _sequence(item.get(key)):
-            for target in _sequence(_mapping(activity).get("targetInfo")):
-                reference = _mapping(_mapping(target).get("reference"))
+            for target in _sequence(json_object(activity).get("targetInfo")):
+                reference = json_object(json_object(target).get("reference"))
                 if str(reference.get("type") or "").lower() == "batch":
                     found.extend(str(batch) for batch in _sequence(reference.get("ids")) if batch)
     return tuple(dict.fromkeys(found))
@@ -253,11 +253,14 @@ def _read_window(item: Mapping[str, Any]) -> tuple[int | None, int | None]:
     for key in ("activities", "activites"):
         for activity in _sequence(item.get(key)):
             if isinstance(activity, Mapping):
-                extensions = _mapping(_mapping(activity.get("durationSummary")).get("extensions"))
-                start, end = _number(extensions.get("windowStart")), _number(extensions.get("windowEnd"))
+                extensions = json_object(json_object(activity.get("durationSummary")).get("extensions"))
+                start, end = (
+                    json_number(extensions.get("windowStart")),
+                    json_number(extensions.get("windowEnd")),
+                )
                 if start is not None and end is not None:  # always epoch milliseconds there
                     return int(start // 1000), int(end // 1000)
-    params = _mapping(item.get("params"))
+    params = json_object(item.get("params"))
     start, end = epoch_seconds(params.get("windowStartTime")), epoch_seconds(params.get("windowEndTime"))
     return (start, end) if start is not None and end is not None else (None, None)
 
@@ -438,20 +441,21 @@ def timeout_message(what: str, timeout: float, last: Sequence[FlowRunReport]) ->
 
 def epoch_seconds(value: object) -> int | None:
     """Epoch seconds from seconds or milliseconds, as a number or a string of digits."""
-    number = _number(value)
+    number = json_number(value)
     if number is None:
         return None
     return int(number // 1000) if number > _MILLISECONDS_THRESHOLD else int(number)
 
 
 def _epoch_ms(value: object) -> int | None:
-    number = _number(value)
+    number = json_number(value)
     if number is None:
         return None
     return int(number) if number > _MILLISECONDS_THRESHOLD else int(number * 1000)
 
 
-def _number(value: object) -> float | None:
+def json_number(value: object) -> float | None:
+    """A JSON number, or a string holding one, as a float; ``None`` for anything else (booleans too)."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
@@ -467,7 +471,7 @@ def _number(value: object) -> float | None:
 def _read_errors(container: Mapping[str, Any], source: str) -> list[RunError]:
     """``errors`` and ``extensions.errors`` of a status summary, an activity or a run."""
     found: list[RunError] = []
-    for errors in (container.get("errors"), _mapping(container.get("extensions")).get("errors")):
+    for errors in (container.get("errors"), json_object(container.get("extensions")).get("errors")):
         for error in _sequence(errors):
             if isinstance(error, Mapping):
                 found.append(RunError(_text(error.get("code")), _text(error.get("message")), source))
@@ -476,7 +480,8 @@ def _read_errors(container: Mapping[str, Any], source: str) -> list[RunError]:
     return found
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
+def json_object(value: object) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (AEP answers are read leniently)."""
     return value if isinstance(value, Mapping) else {}
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_aep.flow_runs.interpretation import FlowRunReport
+from airflow_provider_aep.flow_runs.interpretation import FlowRunReport, json_number, json_object
 
 if TYPE_CHECKING:
     from airflow_provider_aep.hooks.aep import AEPHook
@@ -43,9 +43,9 @@ class BatchSummary:
 
     @classmethod
     def read(cls, item: Mapping[str, Any]) -> BatchSummary:
-        metrics = _mapping(item.get("metrics"))
-        tags = _mapping(item.get("tags"))
-        percent = _number(tags.get("acp_partialIngestionPercent"))
+        metrics = json_object(item.get("metrics"))
+        tags = json_object(item.get("tags"))
+        percent = json_number(tags.get("acp_partialIngestionPercent"))
         return cls(
             batch_id=str(item.get("id") or ""),
             status=None if item.get("status") is None else str(item.get("status")),
@@ -259,22 +259,5 @@ def _ceil_ratio(ratio: float) -> str:
     return f"{math.ceil(ratio * 10_000) / 10_000:g}"
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
-
-
 def _int(value: object) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
-
-
-def _number(value: object) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value)
-        except ValueError:
-            return None
-    return None
