@@ -51,7 +51,7 @@ with DAG(
     schedule=CronDataIntervalTimetable("@daily", timezone="UTC"),
     start_date=START_DATE,
     catchup=False,
-    max_active_runs=1,
+    max_active_runs=3,
     default_args=DEFAULT_ARGS,
     tags=["aep", "batch", "paypal", "adhoc-schema", "tutorial"],
     params={

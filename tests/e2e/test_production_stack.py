@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 import pytest
@@ -50,6 +50,7 @@ pytestmark = [
 
 PAYMENTS = "aep_payments_batch"
 PAYMENTS_PREFIX = "Airflow payments"
+ADHOC = "aep_payments_adhoc_schema"
 SFMC = "aep_salesforce_marketing_cloud"
 WAITS = "aep_e2e_deferred_waits"
 E2E_DAGS = Path(__file__).parent / "dags"
@@ -67,7 +68,7 @@ SECRETS = {
     "SFMC client secret": f"sfmc-s3cret-{MARKER}",
 }
 #: The create tasks of ``aep_payments_batch``: every DAG run must get the same id from each.
-SETUP_TASKS = (
+PAYMENTS_SETUP = (
     "create_base_connection",
     "create_source_connection",
     "create_target_schema",
@@ -76,7 +77,7 @@ SETUP_TASKS = (
     "create_mapping_set",
     "create_dataflow",
 )
-#: The emulator's resource kinds a payments DAG run ensures, and the field that names each.
+#: The emulator's resource kinds a DAG run ensures, and the field that names each.
 NAMED_KINDS = {
     "connections": "name",
     "sourceConnections": "name",
@@ -84,6 +85,28 @@ NAMED_KINDS = {
     "flows": "name",
     "dataSets": "name",
     "schemas": "title",
+    "classes": "title",
+}
+ONE_EACH = {**dict.fromkeys(NAMED_KINDS, 1), "classes": 0}
+
+
+class Setup(NamedTuple):
+    """What a DAG's setup ensures: resources named from ``prefix``, ``tasks`` that return their ids, and
+    how many resources of each kind."""
+
+    prefix: str
+    tasks: tuple[str, ...]
+    counts: dict[str, int]
+
+
+SETUPS = {
+    PAYMENTS: Setup(PAYMENTS_PREFIX, PAYMENTS_SETUP, ONE_EACH),
+    # The ad-hoc DAG also makes the class and schema of the raw data.
+    ADHOC: Setup(
+        "Airflow ad-hoc payments",
+        ("create_adhoc_class", "create_adhoc_schema", *PAYMENTS_SETUP),
+        {**ONE_EACH, "schemas": 2, "classes": 1},
+    ),
 }
 
 
@@ -201,16 +224,14 @@ def backfill_runs(stack: ProductionAirflow, backfill_id: int) -> list[dict[str, 
 
 def wait_for_backfill(
     stack: ProductionAirflow, backfill_id: int, count: int, timeout: float = 420.0
-) -> tuple[list[dict[str, Any]], int]:
-    """Wait until the backfill's ``count`` DAG runs have finished; also the most that ran at once."""
+) -> list[dict[str, Any]]:
+    """Wait until the backfill's ``count`` DAG runs have finished; return them."""
     deadline = time.monotonic() + timeout
-    most_running = 0
     runs: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         runs = backfill_runs(stack, backfill_id)
-        most_running = max(most_running, sum(run["state"] == "running" for run in runs))
         if len(runs) == count and all(run["state"] in ("success", "failed") for run in runs):
-            return runs, most_running
+            return runs
         time.sleep(2.0)
     states = sorted((run["dag_run_id"], run["state"]) for run in runs)
     raise AssertionError(f"backfill {backfill_id}: {count} runs to finish in {timeout:.0f} s; {states}")
@@ -249,55 +270,96 @@ def interval(run: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def check_windowed_runs(
-    stack: ProductionAirflow, emulator: RunningEmulator, hook: AEPHook, runs: list[dict[str, Any]]
+    stack: ProductionAirflow,
+    emulator: RunningEmulator,
+    hook: AEPHook,
+    dag_id: str,
+    runs: list[dict[str, Any]],
 ) -> None:
     """Exactly one flow run per DAG run's data interval, and it ingests exactly that interval."""
-    [flow] = named(emulator.state()["prod"], PAYMENTS_PREFIX)["flows"]
+    [flow] = named(emulator.state()["prod"], SETUPS[dag_id].prefix)["flows"]
     windows = flow_runs_by_window(emulator.state()["prod"], flow["id"])
     assert {interval(run): windows[interval(run)] for run in runs} == {interval(run): 1 for run in runs}, (
-        f"each DAG run must start exactly one flow run over its data interval: {dict(windows)}"
+        f"{dag_id}: each DAG run must start exactly one flow run over its data interval: {dict(windows)}"
     )
     for run in runs:
-        flow_run_id = stack.xcom(PAYMENTS, run["dag_run_id"], "run_window")
+        flow_run_id = stack.xcom(dag_id, run["dag_run_id"], "run_window")
         assert run_window(hook, flow_run_id) == interval(run), run["dag_run_id"]
 
 
-@pytest.mark.timeout(900)
-def test_six_day_backfill_three_at_a_time_converges(
-    stack: ProductionAirflow, production_emulator: RunningEmulator, aep_hook: AEPHook
+def most_at_once(runs: list[dict[str, Any]]) -> int:
+    """The most DAG runs that were running at the same moment (from their start and end dates)."""
+    events = sorted(
+        (epoch_ms(run[field]), step) for run in runs for field, step in (("start_date", 1), ("end_date", -1))
+    )
+    running = most = 0
+    for _, step in events:  # at the same moment, an end (-1) sorts before a start
+        running += step
+        most = max(most, running)
+    return most
+
+
+def epoch_ms(value: str) -> int:
+    """Epoch milliseconds of an ISO timestamp from the REST API."""
+    return int(datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def check_converged(
+    stack: ProductionAirflow, state: Mapping[str, Any], dag_id: str, runs: list[dict[str, Any]]
 ) -> None:
-    stack.wait_for_dag(PAYMENTS)
-    # Created while the DAG is paused: its runs include the latest interval, which the scheduler then
-    # does not start a second (scheduled) run for once the DAG is unpaused.
-    first, last = midnight_utc(6).date(), midnight_utc(1).date()
-    backfill_id = create_backfill(stack, PAYMENTS, first, last, max_active_runs=3)
-    stack.unpause(PAYMENTS)
-
-    runs, most_running = wait_for_backfill(stack, backfill_id, 6)
-
-    assert sorted(run["state"] for run in runs) == ["success"] * 6, not_green(stack, runs)
-    starts = [int(midnight_utc(days).timestamp()) for days in range(6, 0, -1)]
-    assert sorted(interval(run) for run in runs) == [(start, start + DAY) for start in starts]
-    assert 2 <= most_running <= 3, f"{most_running} DAG runs ran at once; max_active_runs is 3"
-    # Every DAG run got the same id from each setup task...
-    ids = {task: {stack.xcom(PAYMENTS, run["dag_run_id"], task) for run in runs} for task in SETUP_TASKS}
-    assert {task: len(values) for task, values in ids.items()} == dict.fromkeys(SETUP_TASKS, 1), ids
-    # ...and AEP holds exactly one of each resource (mapping sets have no DELETE: a lost race may leave
-    # an unused one, but the dataflow uses the one every DAG run returned).
-    state = production_emulator.state()["prod"]
-    counts = {kind: len(state.get(kind, [])) for kind in NAMED_KINDS}
-    assert counts == dict.fromkeys(NAMED_KINDS, 1), counts
-    [flow] = state["flows"]
+    """Every DAG run got the same id from each setup task, and AEP holds exactly the resources the DAG
+    ensures, once (mapping sets have no DELETE: a lost race may leave an unused one, but the dataflow
+    uses the one every DAG run returned)."""
+    setup = SETUPS[dag_id]
+    ids = {task: {stack.xcom(dag_id, run["dag_run_id"], task) for run in runs} for task in setup.tasks}
+    assert {task: len(values) for task, values in ids.items()} == dict.fromkeys(setup.tasks, 1), ids
+    resources = named(state, setup.prefix)
+    counts = {kind: len(items) for kind, items in resources.items()}
+    assert counts == setup.counts, f"{dag_id}: {counts}"
+    [flow], [connection] = resources["flows"], resources["connections"]
     [flow_id], [connection_id], [mapping_set_id] = (
         ids["create_dataflow"],
         ids["create_base_connection"],
         ids["create_mapping_set"],
     )
-    assert (flow["id"], state["connections"][0]["id"]) == (flow_id, connection_id)
+    assert (flow["id"], connection["id"]) == (flow_id, connection_id)
     transformations = flow.get("transformations", [])
     mapping_ids = [step["params"]["mappingId"] for step in transformations if step["name"] == "Mapping"]
-    assert mapping_ids == [mapping_set_id], flow.get("transformations")
-    check_windowed_runs(stack, production_emulator, aep_hook, runs)
+    assert mapping_ids == [mapping_set_id], transformations
+
+
+@pytest.mark.timeout(900)
+def test_backfills_three_runs_at_a_time_converge(
+    stack: ProductionAirflow, production_emulator: RunningEmulator, aep_hook: AEPHook
+) -> None:
+    # 6 days of the payments DAG and, at the same time, 3 of the ad-hoc one, both max_active_runs=3.
+    # Created while the DAGs are paused: the backfills include the latest interval, which the
+    # scheduler then does not start a second (scheduled) run for once the DAGs are unpaused.
+    days = {PAYMENTS: 6, ADHOC: 3}
+    backfills = {}
+    for dag_id, count in days.items():
+        stack.wait_for_dag(dag_id)
+        backfills[dag_id] = create_backfill(
+            stack, dag_id, midnight_utc(count).date(), midnight_utc(1).date(), max_active_runs=3
+        )
+    for dag_id in days:
+        stack.unpause(dag_id)
+
+    runs = {dag_id: wait_for_backfill(stack, backfills[dag_id], days[dag_id]) for dag_id in days}
+
+    state = production_emulator.state()["prod"]
+    for dag_id, count in days.items():
+        assert sorted(run["state"] for run in runs[dag_id]) == ["success"] * count, not_green(
+            stack, runs[dag_id]
+        )
+        starts = [int(midnight_utc(days_ago).timestamp()) for days_ago in range(count, 0, -1)]
+        assert sorted(interval(run) for run in runs[dag_id]) == [(start, start + DAY) for start in starts]
+        assert most_at_once(runs[dag_id]) == 3, f"{dag_id}: 3 DAG runs at once expected (max_active_runs)"
+        check_converged(stack, state, dag_id, runs[dag_id])
+        check_windowed_runs(stack, production_emulator, aep_hook, dag_id, runs[dag_id])
+    # Nothing else was made: AEP holds what the two DAGs ensure, and no more.
+    totals = {kind: len(state.get(kind, [])) for kind in NAMED_KINDS}
+    assert totals == {kind: sum(setup.counts[kind] for setup in SETUPS.values()) for kind in NAMED_KINDS}
 
 
 def payments_flow_id(stack: ProductionAirflow, emulator: RunningEmulator) -> str:
@@ -449,7 +511,7 @@ def test_killed_worker_mid_create_leaves_no_duplicate(
     assert tries["create_base_connection"] >= 2, f"the killed create was not retried: {tries}"
     resources = named(production_emulator.state()["prod"], prefix)
     counts = {kind: len(items) for kind, items in resources.items()}
-    assert counts == dict.fromkeys(NAMED_KINDS, 1), counts
+    assert counts == ONE_EACH, counts
     assert stack.xcom(PAYMENTS, run_id, "create_base_connection") == resources["connections"][0]["id"]
 
 
@@ -459,12 +521,12 @@ def test_restart_of_every_airflow_process_mid_backfill(
 ) -> None:
     stack.wait_for_dag(PAYMENTS)
     stack.unpause(PAYMENTS)
-    first, last = midnight_utc(10).date(), midnight_utc(7).date()
+    first, last = midnight_utc(10).date(), midnight_utc(8).date()
     backfill_id = create_backfill(stack, PAYMENTS, first, last, max_active_runs=2)
     deadline = time.monotonic() + 300
     while True:
         states = [run["state"] for run in backfill_runs(stack, backfill_id)]
-        if "success" in states and any(state not in ("success", "failed") for state in states):
+        if "success" in states and "running" in states:
             break
         assert "failed" not in states, states
         assert time.monotonic() < deadline, f"no backfill run finished while another ran: {states}"
@@ -472,14 +534,14 @@ def test_restart_of_every_airflow_process_mid_backfill(
     restarted_with = states
     stack.restart_airflow()
 
-    runs, _ = wait_for_backfill(stack, backfill_id, 4)
+    runs = wait_for_backfill(stack, backfill_id, 3)
 
     print(f"restarted with the backfill's runs {restarted_with}")
-    assert sorted(run["state"] for run in runs) == ["success"] * 4, not_green(stack, runs)
+    assert sorted(run["state"] for run in runs) == ["success"] * 3, not_green(stack, runs)
     resources = named(production_emulator.state()["prod"], PAYMENTS_PREFIX)
     counts = {kind: len(items) for kind, items in resources.items()}
-    assert counts == dict.fromkeys(NAMED_KINDS, 1), counts
-    check_windowed_runs(stack, production_emulator, aep_hook, runs)
+    assert counts == ONE_EACH, counts
+    check_windowed_runs(stack, production_emulator, aep_hook, PAYMENTS, runs)
 
 
 def redis_contents(stack: ProductionAirflow, path: Path) -> Path:
@@ -522,6 +584,12 @@ def test_no_secret_in_the_database_logs_or_broker(
     response = stack.api.post("/variables", json={"key": "production_stack_canary", "value": canary})
     response.raise_for_status()
 
+    # The search covers the task logs (tracebacks of the killed tries included) of every DAG that ran.
+    task_logs = {
+        path.parts[-4] for path in (stack.cli.home / "logs").glob("dag_id=*/run_id=*/task_id=*/*.log")
+    }
+    ran = {dag_id for (dag_id,) in stack.postgres.query("SELECT DISTINCT dag_id FROM dag_run")}
+    assert {f"dag_id={dag_id}" for dag_id in ran} <= task_logs, (ran, task_logs)
     dump = stack.postgres.dump(tmp_path / "airflow-data.sql")
     broker = redis_contents(stack, tmp_path / "redis.txt")
     places = [dump, broker, stack.cli.home, stack.log_dir]
