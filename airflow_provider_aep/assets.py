@@ -19,8 +19,7 @@ when the factory is called.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
 if TYPE_CHECKING:
@@ -37,9 +36,10 @@ _SANDBOX = re.compile(r"^[a-z0-9][a-z0-9-]{0,255}$")
 _DATASET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,255}$")
 
 
-@dataclass(frozen=True)
-class AEPDatasetRef:
+class AEPDatasetRef(NamedTuple):
     """One AEP dataset, as the ``aep://`` URI identifies it (all parts normalised).
+
+    (A ``NamedTuple``, not a dataclass: this module is imported when a DAG file is parsed.)
 
     :param org_id: the IMS organization id, ``<ID>@AdobeOrg``.
     :param sandbox: the sandbox name, lower case.

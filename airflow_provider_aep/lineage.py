@@ -11,15 +11,15 @@
   what ``get_openlineage_facets_on_complete`` reports.
 
 Nothing here imports OpenLineage, the hooks or the models at module level: the operators import this
-module at DAG-parse time, and ``apache-airflow-providers-openlineage`` is an optional extra.
+module at DAG-parse time (hence ``NamedTuple`` rather than dataclasses, which cost more to define), and
+``apache-airflow-providers-openlineage`` is an optional extra.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow_provider_aep.assets import AEPDatasetRef, is_aep_asset, normal_org_id, normal_sandbox
 
@@ -41,8 +41,7 @@ RECORD_COUNTS = (
 )
 
 
-@dataclass(frozen=True)
-class SourceRef:
+class SourceRef(NamedTuple):
     """A dataflow's source connection: its id, name and the table (or path) it reads, when shown."""
 
     connection_id: str
@@ -50,8 +49,7 @@ class SourceRef:
     table: str | None = None
 
 
-@dataclass(frozen=True)
-class DataflowLineage:
+class DataflowLineage(NamedTuple):
     """A dataflow's inputs and outputs in one org and sandbox.
 
     :param org_id: the IMS org (normalised as in the asset URI).
@@ -121,8 +119,7 @@ def read_dataflow_lineage(
     )
 
 
-@dataclass(frozen=True)
-class Ingestion:
+class Ingestion(NamedTuple):
     """What an ingesting task's run(s) did, read from their reports.
 
     :param flow_id: the dataflow.
@@ -163,7 +160,7 @@ class Ingestion:
             records[key] = sum(counts) if counts else None
         batches: list[str] = []
         for report in reports:
-            batches.extend(b for b in getattr(report, "batch_ids", ()) if b not in batches)
+            batches.extend(b for b in report.batch_ids if b not in batches)
         return cls(
             flow_id=flow_id or next((r.flow_id for r in reports if r.flow_id), None),
             run_ids=tuple(r.run_id for r in reports),
