@@ -13,13 +13,17 @@ with ``<ui_url>`` = ``https://experience.adobe.com`` unless the ``aep`` connecti
 * dataset: ``dataset/browse/<dataset_id>`` (XCom ``dataset_id``)
 * schema: ``schema/edit/<url-encoded schema $id>`` (XCom ``schema_id``)
 
-Airflow 3 computes a link in the worker right after the task ran and stores the URL; a task that
-pushed no id shows no link. The operator must have ``aep_conn_id`` (and may have ``sandbox``).
+Airflow 3 computes a link in the worker right after the task ran (and when it defers) and stores the
+URL. A link is built from the ids the task pushed in this very run, which the operator remembers as it
+pushes them (:func:`remember_link_ids`): it never asks XCom for a key, so a task that pushed no id yet
+(a sensor still looking for its run) shows no link and logs no "XCom not found" error. The operator
+must have ``aep_conn_id`` (and may have ``sandbox``).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
@@ -30,6 +34,25 @@ if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
 
 DEFAULT_UI_URL = "https://experience.adobe.com"
+
+#: The operator attribute holding the ids its links are built from (see :func:`remember_link_ids`).
+LINK_IDS_ATTRIBUTE = "_aep_link_ids"
+#: The XCom keys some link is built from.
+LINK_KEYS = frozenset({"flow_id", "flow_run_id", "dataset_id", "schema_id"})
+
+
+def remember_link_ids(task: object, values: Mapping[str, Any]) -> None:
+    """Note on the running ``task`` the ids it pushed that links are built from (non-empty ones).
+
+    Called by every AEP operator as it pushes its XComs; the links read these, never XCom.
+    """
+    if task is None:
+        return
+    ids = {key: value for key, value in values.items() if key in LINK_KEYS and value}
+    if ids:
+        known: dict[str, Any] = dict(getattr(task, LINK_IDS_ATTRIBUTE, None) or {})
+        known.update(ids)
+        setattr(task, LINK_IDS_ATTRIBUTE, known)
 
 
 def ui_base_url(aep_conn_id: str, sandbox: str | None = None) -> str:
@@ -61,11 +84,12 @@ class _AEPResourceLink(BaseOperatorLink):
         """The part of the URL after ``/platform/``, from the (URL-encoded) XCom ids."""
 
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        from airflow.sdk.execution_time.xcom import XCom
-
+        # The ids this run of the task pushed (remember_link_ids), not an XCom look-up: asking XCom for
+        # a key the task did not push makes Airflow log an "XCom not found" error in a task that is fine.
+        known: Mapping[str, Any] = getattr(operator, LINK_IDS_ATTRIBUTE, None) or {}
         ids: dict[str, str] = {}
         for key in self.xcom_keys:
-            value = XCom.get_value(ti_key=ti_key, key=key)
+            value = known.get(key)
             if not value:
                 return ""
             ids[key] = quote(str(value), safe="")

@@ -50,6 +50,8 @@ class AEPFlowRunTrigger(BaseTrigger):
     * ``"error"``: AEP refused the look-up (unknown run, bad credentials...), with ``message``.
 
     Each event also carries ``runs``: the last state seen of each run (``FlowRunReport.to_event``).
+    While waiting it logs its progress (status, records so far) on its first look, when a status
+    changes, and every 10 looks or 5 minutes (:mod:`~airflow_provider_aep.flow_runs.progress`).
     Calls go through :class:`~airflow_provider_aep.hooks.aep_async.AEPAsyncHook`, which shares one
     HTTP client and one IMS token per process and retries transient failures; what remains
     transient after those retries is logged and waited out until the deadline.
@@ -108,10 +110,12 @@ class AEPFlowRunTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the runs end or the deadline passes; yield one event."""
+        from airflow_provider_aep.flow_runs.progress import WaitProgress
         from airflow_provider_aep.hooks.aep_async import AEPAsyncHook
 
         hook = AEPAsyncHook(self.aep_conn_id, sandbox=self.sandbox)
         reports: list[FlowRunReport] = []
+        progress = WaitProgress(self.target.describe())
         while True:
             pause = self.poll_interval
             try:
@@ -126,6 +130,9 @@ class AEPFlowRunTrigger(BaseTrigger):
                 if self.finished(reports):
                     yield self._event("finished", reports)
                     return
+                line = progress.poll(reports)
+                if line:
+                    self.log.info("%s", line)
             remaining = self.deadline - time.time()
             if remaining <= 0:
                 yield self._event("timeout", reports)

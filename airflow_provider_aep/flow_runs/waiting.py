@@ -275,11 +275,15 @@ def default_window(context: Mapping[str, Any]) -> tuple[int, int]:
 
 
 def push_run_ids(context: Mapping[str, Any], target: WaitTarget, reports: Sequence[FlowRunReport]) -> None:
-    """Push the XCom keys ``AEPFlowRunLink`` reads: ``flow_run_id`` (the latest run) and ``flow_id``."""
+    """Push the XCom keys ``AEPFlowRunLink`` is built from: ``flow_run_id`` (the latest run) and
+    ``flow_id``, each only once known, and note them on the running task (``context["task"]``)."""
+    from airflow_provider_aep.links import remember_link_ids
+
     run_id = target.run_ids[0] if target.run_ids else (reports[-1].run_id if reports else None)
     flow_id = target.flow_id or next((r.flow_id for r in reports if r.flow_id), None)
-    ti = context["ti"]
-    if run_id:
+    ti = context.get("ti")
+    if run_id and ti is not None:
         ti.xcom_push(key="flow_run_id", value=run_id)
-    if flow_id:
+    if flow_id and ti is not None:
         ti.xcom_push(key="flow_id", value=flow_id)
+    remember_link_ids(context.get("task"), {"flow_run_id": run_id, "flow_id": flow_id})

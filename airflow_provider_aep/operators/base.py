@@ -86,13 +86,15 @@ class AEPBaseOperator(BaseOperator):
 
         return AEPHook(aep_conn_id=self.aep_conn_id, sandbox=self.sandbox or None)
 
-    @staticmethod
-    def push(context: Context, values: Mapping[str, Any]) -> None:
-        """Push each non-``None`` value to XCom under its key."""
+    def push(self, context: Context, values: Mapping[str, Any]) -> None:
+        """Push each non-``None`` value to XCom under its key (the extra links are built from them)."""
+        from airflow_provider_aep.links import remember_link_ids
+
         ti = context["ti"]
         for key, value in values.items():
             if value is not None:
                 ti.xcom_push(key=key, value=value)
+        remember_link_ids(self, values)
 
 
 @dataclass(frozen=True)

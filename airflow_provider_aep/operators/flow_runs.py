@@ -7,14 +7,15 @@ DAG run (scheduled, backfilled or triggered) asks AEP to ingest its own data int
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator, conf
+from airflow.sdk import BaseOperator
 
 from airflow_provider_aep.lineage import AEPLineageMixin
 from airflow_provider_aep.links import AEPFlowRunLink
+from airflow_provider_aep.operators.arguments import check_delta_column, resolve_deferrable
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, XComArg
@@ -62,16 +63,21 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
     (``openlineage`` extra): the source connections in, the datasets out.
 
     :param flow_id: the dataflow, scheduled ``once`` (templated).
-    :param delta_column: the source column that partitions new data (``deltaColumn.name``), required
-        by CRM and database sources, e.g. ``Update_Time`` (templated).
+    :param delta_column: the source column that dates new rows, required by CRM and database sources:
+        its name (``"Update_Time"``), or the dataflow's ``{"name", "dateFormat", "timezone"}`` dict, as
+        ``AEPCreateDataflowOperator`` takes it (a run sends ``deltaColumn.name`` only); a rendered JSON
+        string of either works too (templated).
     :param window_start: window start: datetime, epoch seconds or ISO date; default the data
         interval start (templated).
     :param window_end: window end; default the data interval end (templated).
     :param aep_conn_id: Airflow connection of type ``aep``.
     :param sandbox: sandbox instead of the connection's (templated).
     :param wait_for_completion: wait until the run ends; else return the run id right away.
-    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
-    :param poll_interval: seconds between two looks at the run.
+    :param deferrable: ``True`` waits in the triggerer (``AEPFlowRunTrigger``), ``False`` in the worker;
+        ``None`` (the default) means ``[operators] default_deferrable`` (``False`` when unset), read
+        when the task is constructed.
+    :param poll_interval: seconds between two looks at the run; a long wait logs its progress (status,
+        records so far) every 10 looks or 5 minutes, and when the status changes.
     :param timeout: how long to wait for the run (seconds or timedelta).
     :param allow_partial_success: accept a run that only partly succeeded (and, with no threshold below,
         every row it dropped).
@@ -92,13 +98,13 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
         self,
         *,
         flow_id: str | XComArg,
-        delta_column: str | None = None,
+        delta_column: str | Mapping[str, Any] | None = None,
         window_start: Any = None,
         window_end: Any = None,
         aep_conn_id: str = "aep_default",
         sandbox: str | None = None,
         wait_for_completion: bool = True,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        deferrable: bool | None = None,
         poll_interval: float = 30.0,
         timeout: float | timedelta = DEFAULT_TIMEOUT_SECONDS,
         allow_partial_success: bool = False,
@@ -107,6 +113,7 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        check_delta_column(delta_column)
         self.flow_id: Any = flow_id  # a str once rendered (it may be an XComArg before)
         self.delta_column = delta_column
         self.window_start = window_start
@@ -114,7 +121,7 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
         self.aep_conn_id = aep_conn_id
         self.sandbox = sandbox
         self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
+        self.deferrable = resolve_deferrable(deferrable)
         self.poll_interval = float(poll_interval)
         self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
         self.allow_partial_success = allow_partial_success
@@ -251,8 +258,12 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
             "windowStartTime": window[0],
             "windowEndTime": window[1],
         }
-        if self.delta_column:
-            params["deltaColumn"] = {"name": self.delta_column}
+        from airflow_provider_aep.operators.arguments import delta_column
+
+        column = delta_column(self.delta_column)
+        if column is not None:
+            # Adobe's on-demand ingestion guide sends deltaColumn {name}; its format belongs to the dataflow
+            params["deltaColumn"] = {"name": column["name"]}
         request = {"flowId": self.flow_id, "params": params}
         return validate_request(FlowRunRequest, request, "flow run request").to_payload()
 
@@ -261,9 +272,11 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
     def _poll_until_done(self, hook: AEPHook, target: WaitTarget, context: Context) -> None:
         from airflow_provider_aep.exceptions import AEPError
         from airflow_provider_aep.flow_runs.interpretation import timeout_message
+        from airflow_provider_aep.flow_runs.progress import WaitProgress
         from airflow_provider_aep.flow_runs.waiting import fetch_reports, settle
 
         deadline = time.monotonic() + self.timeout
+        progress = WaitProgress(target.describe())
         while True:
             reports = fetch_reports(hook, target)
             verdict = target.verdict(reports, self.allow_partial_success)
@@ -273,7 +286,9 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
                 return
             if time.monotonic() >= deadline:
                 raise AEPError(timeout_message(target.describe(), self.timeout, reports))
-            self.log.info("Waiting: %s", verdict.message)
+            line = progress.poll(reports)
+            if line:
+                self.log.info("%s", line)
             time.sleep(max(0.0, min(self.poll_interval, deadline - time.monotonic())))
 
     def _defer_unless_done(self, hook: AEPHook, target: WaitTarget, context: Context) -> None:
@@ -299,12 +314,19 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
         from airflow_provider_aep.exceptions import AEPError
         from airflow_provider_aep.flow_runs.interpretation import timeout_message
         from airflow_provider_aep.flow_runs.trigger import wait_timeout
-        from airflow_provider_aep.flow_runs.waiting import TIMEOUT_EVENT, TriggerOutcome, WaitTarget, settle
+        from airflow_provider_aep.flow_runs.waiting import (
+            TIMEOUT_EVENT,
+            TriggerOutcome,
+            WaitTarget,
+            push_run_ids,
+            settle,
+        )
 
         outcome = TriggerOutcome.from_event(event)
         outcome.raise_if_error()
         run_ids = [str(run_id) for run_id in (event or {}).get("run_ids") or ()]
         target = WaitTarget(tuple(run_ids), self.flow_id)
+        push_run_ids(context, target, ())  # a resumed task: its links are built from these again
         if outcome.status == TIMEOUT_EVENT:
             raise AEPError(
                 timeout_message(target.describe(), wait_timeout(self, self.timeout), outcome.reports)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_aep.lineage import AEPLineageMixin
 from airflow_provider_aep.links import AEPFlowRunLink
+from airflow_provider_aep.operators.arguments import resolve_deferrable
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, XComArg
 
     from airflow_provider_aep.flow_runs.interpretation import FlowRunVerdict
+    from airflow_provider_aep.flow_runs.progress import WaitProgress
     from airflow_provider_aep.flow_runs.report import QualityGate
     from airflow_provider_aep.flow_runs.waiting import WaitTarget
 
@@ -63,7 +65,12 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
         task fails, or skips under ``soft_fail``, naming the counts and error codes, and logs the first
         failed rows), unless the dataflow's partial ingestion allows a share of bad rows.
     :param max_failed_ratio: dropped rows over rows read tolerated, from 0 to 1.
-    :param deferrable: wait in the triggerer; default ``[operators] default_deferrable``.
+    :param deferrable: ``True`` waits in the triggerer (``AEPFlowRunTrigger``), ``False`` pokes;
+        ``None`` (the default) means ``[operators] default_deferrable`` (``False`` when unset), read
+        when the task is constructed.
+
+    A long wait logs its progress (status, records so far) on its first look, when a status changes,
+    and every 10 looks or 5 minutes (in reschedule mode, every look), without logging every poke.
     """
 
     template_fields: Sequence[str] = ("flow_run_id", "flow_id", "window_start", "window_end", "sandbox")
@@ -82,7 +89,7 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
         allow_partial_success: bool = False,
         max_failed_records: int | None = None,
         max_failed_ratio: float | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        deferrable: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -99,7 +106,7 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
         self.max_failed_records = max_failed_records
         self.max_failed_ratio = max_failed_ratio
         self.quality_gate  # noqa: B018 - a bad threshold fails here, when the DAG is parsed
-        self.deferrable = deferrable
+        self.deferrable = resolve_deferrable(deferrable)
 
     def target(self, context: Context) -> WaitTarget:
         """What to wait for, from the rendered arguments and the DAG run's data interval."""
@@ -153,10 +160,22 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
         target = self.target(context)
         verdict = target.verdict(fetch_reports(self._hook(), target), self.allow_partial_success)
         if not verdict.finished:
-            self.log.info("Waiting: %s", verdict.message)
+            line = self._progress(target).poll(verdict.reports)
+            if line:
+                self.log.info("%s", line)
             push_run_ids(context, target, verdict.reports)
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._conclude(context, target, verdict))
+
+    def _progress(self, target: WaitTarget) -> WaitProgress:
+        """The progress of this wait over the pokes of one worker process."""
+        from airflow_provider_aep.flow_runs.progress import WaitProgress
+
+        progress: WaitProgress | None = getattr(self, "_wait_progress", None)
+        if progress is None:
+            progress = WaitProgress(target.describe())
+            self._wait_progress = progress
+        return progress
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Read the trigger's event and reach the same verdict as poke mode would."""

@@ -266,7 +266,10 @@ def test_links_point_at_the_resource_in_the_aep_ui(
     monkeypatch.setenv(
         "AIRFLOW_CONN_AEP_UI", json.dumps({"conn_type": "aep", "login": "c", "password": "s", "extra": extra})
     )
-    monkeypatch.setattr(xcom_module.XCom, "get_value", classmethod(lambda cls, *, ti_key, key: xcom.get(key)))
+    asked: list[str] = []
+    monkeypatch.setattr(
+        xcom_module.XCom, "get_value", classmethod(lambda cls, *, ti_key, key: asked.append(key))
+    )
     operator = AEPCreateDataflowOperator(
         task_id="flow",
         name="n",
@@ -276,10 +279,11 @@ def test_links_point_at_the_resource_in_the_aep_ui(
         aep_conn_id="aep_ui",
         sandbox="Dev",
     )
+    assert link.get_link(operator, ti_key=None) == ""  # nothing pushed yet: no link
+    operator.push(make_context(), {**xcom, "etag": '"1"'})  # type: ignore[arg-type]  # as every operator does
     url = link.get_link(operator, ti_key=None)
     assert url == f"http://127.0.0.1:9999/#/@ACME@AdobeOrg/sname:dev/platform/{route}"
-    monkeypatch.setattr(xcom_module.XCom, "get_value", classmethod(lambda cls, *, ti_key, key: None))
-    assert link.get_link(operator, ti_key=None) == ""  # no id pushed: no link
+    assert asked == [], "a link asked XCom for a key: Airflow logs 'XCom not found' when it is absent"
 
 
 def test_importing_one_operator_imports_only_its_module() -> None:
