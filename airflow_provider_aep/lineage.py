@@ -18,7 +18,7 @@ module at DAG-parse time (hence ``NamedTuple`` rather than dataclasses, which co
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from airflow_provider_aep.assets import AEPDatasetRef, is_aep_asset, normal_org_id, normal_sandbox
@@ -286,7 +286,7 @@ class AEPLineageMixin:
         reports: Sequence[FlowRunReport],
         *,
         flow_id: str | None,
-        window: tuple[int, int] | None,
+        window: tuple[int, int] | Callable[[], tuple[int, int]] | None,
     ) -> None:
         """After a successful wait: fill the AEP outlets' events and keep the OpenLineage facts.
 
@@ -294,15 +294,24 @@ class AEPLineageMixin:
         :param hook: the task's hook (org, sandbox, and the calls).
         :param reports: the runs that succeeded.
         :param flow_id: the dataflow (else read from the reports).
-        :param window: the data window the task asked for (else the one the runs show).
+        :param window: the data window the task asked for, or what computes it (called only when an
+            outlet or OpenLineage needs it); else the span the runs show.
         :raises AEPConfigError: an ``aep://`` outlet that is not a dataset of the dataflow.
         """
         task_log = getattr(self, "log", log)
-        ingestion = Ingestion.from_reports(reports, flow_id, window)
-        self.aep_ingestion = ingestion
         assets, aliases = aep_outlets(getattr(self, "outlets", None) or ())
         lineage_wanted = openlineage_enabled()
-        if not (assets or aliases or lineage_wanted) or ingestion.flow_id is None:
+        if not (assets or aliases or lineage_wanted):
+            return
+        if callable(window):
+            try:
+                window = window()
+            except ValueError:  # no window in this context (AEPConfigError): the runs' own
+                task_log.warning("No data window in this context; the events show the runs' windows")
+                window = None
+        ingestion = Ingestion.from_reports(reports, flow_id, window)
+        self.aep_ingestion = ingestion
+        if ingestion.flow_id is None:
             return
         try:
             lineage = read_dataflow_lineage(hook, ingestion.flow_id, with_sources=lineage_wanted)

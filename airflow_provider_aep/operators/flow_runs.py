@@ -343,5 +343,7 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
         """The run succeeded: asset events for the AEP outlets, facts for OpenLineage."""
         from airflow_provider_aep.flow_runs.waiting import resolve_window
 
-        window = resolve_window(self.window_start, self.window_end, context)
+        def window() -> tuple[int, int]:
+            return resolve_window(self.window_start, self.window_end, context)
+
         self.record_ingestion(context, hook, reports, flow_id=str(self.flow_id), window=window)
