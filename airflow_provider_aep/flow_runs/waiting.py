@@ -235,11 +235,12 @@ def resolve_window(start: object, end: object, context: Mapping[str, Any]) -> tu
     """
     from airflow_provider_aep.exceptions import AEPConfigError
 
-    default_start, default_end = default_window(context)
+    given_start, given_end = start not in (None, ""), end not in (None, "")
+    default_start, default_end = (0, 0) if given_start and given_end else default_window(context)
     try:
         window = (
-            to_epoch_seconds(start, "window_start") if start not in (None, "") else default_start,
-            to_epoch_seconds(end, "window_end") if end not in (None, "") else default_end,
+            to_epoch_seconds(start, "window_start") if given_start else default_start,
+            to_epoch_seconds(end, "window_end") if given_end else default_end,
         )
     except ValueError as exc:
         raise AEPConfigError(str(exc)) from None

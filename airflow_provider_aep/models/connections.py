@@ -31,14 +31,13 @@ from airflow_provider_aep.models._base import (
     raise_rule_errors,
 )
 from airflow_provider_aep.models.secret_params import is_secret_name, looks_like_sas_token
-
-PAYPAL_CONNECTION_SPEC_ID = "221c7626-58f6-4eec-8ee2-042b0226f03b"
-SALESFORCE_MARKETING_CLOUD_CONNECTION_SPEC_ID = "ea1c2a08-b722-11eb-8529-0242ac130003"
-SHOPIFY_STREAMING_CONNECTION_SPEC_ID = "e77fd9d2-22a8-11ed-861d-0242ac120002"
-DATA_LAKE_CONNECTION_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
-
-CLIENT_ID_SECRET_AUTH = "Client-Id-Secret Based Authentication"
-OAUTH2_CLIENT_CREDENTIAL_AUTH = "OAuth2 Client Credential"
+from airflow_provider_aep.sources import (  # the tutorials' ids, in one place
+    CLIENT_ID_SECRET_AUTH,
+    DATA_LAKE_CONNECTION_SPEC_ID,
+    OAUTH2_CLIENT_CREDENTIAL_AUTH,
+    PAYPAL_CONNECTION_SPEC_ID,
+    SALESFORCE_MARKETING_CLOUD_CONNECTION_SPEC_ID,
+)
 
 DataFormat = Literal["delimited", "json", "parquet", "tabular"]
 

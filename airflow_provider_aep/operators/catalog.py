@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_aep.links import AEPDatasetLink
+from airflow_provider_aep.operators.arguments import check_dict, json_dict
 from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, ResourceKind
 from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
 
@@ -34,7 +35,8 @@ class AEPCreateDatasetOperator(AEPEnsureResourceOperator):
     :param description: optional description (templated).
     :param tags: optional tags, e.g. ``{"unifiedProfile": ["enabled:true"]}`` (templated).
     :param file_description: optional file settings (templated).
-    :param extra_fields: other Catalog dataset fields, passed through (templated).
+    :param extra_fields: other Catalog dataset fields, passed through (templated). Each of these three
+        is a dict, or a rendered JSON string of one.
     """
 
     kind = ResourceKind(
@@ -64,12 +66,15 @@ class AEPCreateDatasetOperator(AEPEnsureResourceOperator):
         schema_id: IdArg,
         schema_content_type: str = XED_FULL,
         description: str | None = None,
-        tags: Mapping[str, Sequence[str]] | None = None,
-        file_description: Mapping[str, Any] | None = None,
-        extra_fields: Mapping[str, Any] | None = None,
+        tags: Mapping[str, Sequence[str]] | str | None = None,
+        file_description: Mapping[str, Any] | str | None = None,
+        extra_fields: Mapping[str, Any] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        for argument, value in (("tags", tags), ("file_description", file_description)):
+            check_dict(value, argument)
+        check_dict(extra_fields, "extra_fields")
         self.name = name
         self.schema_id = schema_id
         self.schema_content_type = schema_content_type
@@ -82,13 +87,14 @@ class AEPCreateDatasetOperator(AEPEnsureResourceOperator):
         from airflow_provider_aep.models.catalog import Dataset
         from airflow_provider_aep.models.validation import validate_request
 
+        tags = json_dict(self.tags, "tags")
         body = {
-            **dict(self.extra_fields or {}),
+            **(json_dict(self.extra_fields, "extra_fields") or {}),
             "name": self.name,
             "schemaRef": {"id": self.schema_id, "contentType": self.schema_content_type},
             "description": self.description,
-            "tags": {key: list(values) for key, values in self.tags.items()} if self.tags else None,
-            "fileDescription": dict(self.file_description) if self.file_description else None,
+            "tags": {key: list(values) for key, values in tags.items()} if tags else None,
+            "fileDescription": json_dict(self.file_description, "file_description") or None,
         }
         return validate_request(Dataset, body, "dataset").to_payload()
 

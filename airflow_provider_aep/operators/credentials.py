@@ -44,39 +44,63 @@ class SourceAuthPreset:
 
 
 CLIENT_ID_SECRET_FIELDS = {"host": "host", "clientId": "login", "clientSecret": "password"}
+OAUTH2_CLIENT_CREDENTIAL_FIELDS = {
+    "subdomain": "extra.subdomain",
+    "clientId": "login",
+    "clientSecret": "password",
+}
 
-#: The sources of the tutorials, for ``source=<name>`` on the base connection operator.
-SOURCE_PRESET_NAMES = ("paypal", "salesforce_marketing_cloud_azure", "salesforce_marketing_cloud_aws")
+#: The sources a base connection is made for by name (``source=``): the tutorials' accounts.
+SOURCE_PRESET_NAMES = (
+    "paypal",
+    "salesforce_marketing_cloud",
+    "salesforce_marketing_cloud_azure",
+    "salesforce_marketing_cloud_aws",
+)
 
 
-def source_preset(name: str) -> SourceAuthPreset:
-    """The connection spec, auth spec name and credential fields of a tutorial source.
+def auth_fields(spec_name: str) -> Mapping[str, str]:
+    """The credential fields of an ``auth.specName`` of the tutorials (empty for any other)."""
+    from airflow_provider_aep import sources
 
-    :param name: ``paypal``, ``salesforce_marketing_cloud_azure`` or ``salesforce_marketing_cloud_aws``.
+    return {
+        sources.CLIENT_ID_SECRET_AUTH: CLIENT_ID_SECRET_FIELDS,
+        sources.OAUTH2_CLIENT_CREDENTIAL_AUTH: OAUTH2_CLIENT_CREDENTIAL_FIELDS,
+    }.get(spec_name, {})
+
+
+def source_preset(name: str, auth_spec_name: str | None = None) -> SourceAuthPreset:
+    """The connection spec, auth spec name and credential fields of a tutorial source's base connection.
+
+    :param name: ``paypal``, ``salesforce_marketing_cloud`` (with ``auth_spec_name``),
+        ``salesforce_marketing_cloud_azure`` or ``salesforce_marketing_cloud_aws``.
+    :param auth_spec_name: the ``auth.specName`` to use, for a source with more than one.
+    :raises AEPConfigError: naming ``source`` or ``auth_spec_name``.
     """
-    from airflow_provider_aep.models import connections as spec
+    from airflow_provider_aep import sources
 
-    presets = {
-        "paypal": SourceAuthPreset(
-            spec.PAYPAL_CONNECTION_SPEC_ID, spec.CLIENT_ID_SECRET_AUTH, CLIENT_ID_SECRET_FIELDS
-        ),
-        "salesforce_marketing_cloud_azure": SourceAuthPreset(
-            spec.SALESFORCE_MARKETING_CLOUD_CONNECTION_SPEC_ID,
-            spec.CLIENT_ID_SECRET_AUTH,
-            CLIENT_ID_SECRET_FIELDS,
-        ),
-        "salesforce_marketing_cloud_aws": SourceAuthPreset(
-            spec.SALESFORCE_MARKETING_CLOUD_CONNECTION_SPEC_ID,
-            spec.OAUTH2_CLIENT_CREDENTIAL_AUTH,
-            {"subdomain": "extra.subdomain", "clientId": "login", "clientSecret": "password"},
-        ),
-    }
-    try:
-        return presets[name]
-    except KeyError:
+    preset = sources.source_preset(name)
+    if not preset.auth_spec_names:
         raise AEPConfigError(
-            f"source: must be one of {', '.join(SOURCE_PRESET_NAMES)}, got {name!r}"
-        ) from None
+            f"source: {name} has no base connection (its source connection takes provider_id: "
+            f"AEPCreateSourceConnectionOperator(source={name!r}))"
+        )
+    variant = sources.variant_auth_spec_name(name)
+    if variant is not None and auth_spec_name not in (None, variant):
+        raise AEPConfigError(
+            f"auth_spec_name: source={name!r} authenticates with {variant!r}, got {auth_spec_name!r}"
+        )
+    spec_name = variant or auth_spec_name
+    if spec_name is None and len(preset.auth_spec_names) == 1:
+        spec_name = preset.auth_spec_names[0]
+    if spec_name is None:
+        ways = " or ".join(repr(way) for way in preset.auth_spec_names)
+        variants = ", ".join(repr(v) for v, (source, _) in sources.SOURCE_VARIANTS.items() if source == name)
+        raise AEPConfigError(
+            f"auth_spec_name: {name} authenticates in {len(preset.auth_spec_names)} ways ({ways}: "
+            f"AEP on Azure, AEP on AWS); give auth_spec_name, or source={variants}"
+        )
+    return SourceAuthPreset(preset.connection_spec_id, spec_name, auth_fields(spec_name))
 
 
 def auth_password_params(hook: AEPHook, connection_spec_id: str, spec_name: str) -> frozenset[str]:

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_aep.exceptions import AEPConfigError
+from airflow_provider_aep.operators.arguments import check_list, json_list
 from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, ResourceKind, dotted
 
 if TYPE_CHECKING:
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
 
 MappingShape = Literal["auto", "legacy", "current"]
+#: What ``mappings`` holds, for errors.
+MAPPINGS = "a list of mappings"
 
 
 def mapping_set_signature(mapping_set: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str, bool], ...]]:
@@ -46,7 +49,8 @@ class AEPCreateMappingSetOperator(AEPEnsureResourceOperator):
 
     :param schema_id: the ``$id`` of the target XDM schema (templated).
     :param mappings: the mappings, legacy ``{sourceAttribute, destinationXdmPath, identity?, version?}``
-        or current ``{sourceType, source, destination}`` (templated).
+        or current ``{sourceType, source, destination}`` (templated: a list, or a string rendering one,
+        e.g. ``"{{ params.mappings }}"`` without ``render_template_as_native_obj``).
     :param shape: ``auto`` (from the mappings' keys), ``legacy`` or ``current``.
     :param xdm_version: legacy shape: ``xdmVersion``, ``1.0``.
     :param schema_content_type: current shape: the schema content type.
@@ -61,7 +65,7 @@ class AEPCreateMappingSetOperator(AEPEnsureResourceOperator):
         self,
         *,
         schema_id: IdArg,
-        mappings: Sequence[Mapping[str, Any]],
+        mappings: Sequence[Mapping[str, Any]] | str,
         shape: MappingShape = "auto",
         xdm_version: str = "1.0",
         schema_content_type: str = XED_FULL,
@@ -70,6 +74,7 @@ class AEPCreateMappingSetOperator(AEPEnsureResourceOperator):
         super().__init__(**kwargs)
         if shape not in ("auto", "legacy", "current"):
             raise AEPConfigError(f"shape: must be auto, legacy or current, got {shape!r}")
+        check_list(mappings, "mappings", MAPPINGS)
         self.schema_id = schema_id
         self.mappings = mappings
         self.shape = shape
@@ -80,9 +85,8 @@ class AEPCreateMappingSetOperator(AEPEnsureResourceOperator):
         from airflow_provider_aep.models.mappings import MappingSet
         from airflow_provider_aep.models.validation import validate_request
 
-        if isinstance(self.mappings, (str, Mapping)):
-            raise AEPConfigError("mappings: must be a list of mappings")
-        mappings = [dict(mapping) if isinstance(mapping, Mapping) else mapping for mapping in self.mappings]
+        given = json_list(self.mappings, "mappings", MAPPINGS, allow_none=False) or []
+        mappings = [dict(mapping) if isinstance(mapping, Mapping) else mapping for mapping in given]
         shape = self.shape
         if shape == "auto":
             legacy = any(isinstance(m, Mapping) and "sourceAttribute" in m for m in mappings)

@@ -12,6 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.links import AEPDataflowLink
+from airflow_provider_aep.operators.arguments import (
+    check_delta_column,
+    check_dict,
+    check_list,
+    delta_column,
+    ids,
+    json_dict,
+    json_list,
+)
 from airflow_provider_aep.operators.base import (
     AEPBaseOperator,
     AEPEnsureResourceOperator,
@@ -26,9 +35,8 @@ if TYPE_CHECKING:
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
 
 
-def _ids(value: Any) -> list[str]:
-    # Rendered by now: one id (``.output`` of one upstream task) or a list of ids.
-    return [value] if isinstance(value, str) else [str(item) for item in value]
+#: What ``columns`` holds, for errors.
+COLUMNS = "a list of columns ({name, type, xdm: {type}})"
 
 
 class AEPCreateSourceConnectionOperator(AEPEnsureResourceOperator):
@@ -36,19 +44,24 @@ class AEPCreateSourceConnectionOperator(AEPEnsureResourceOperator):
 
     Tabular sources give ``table_name`` and ``columns`` (format ``tabular``), file sources ``path``
     and their format (``delimited``, ``json``, ``parquet``), streaming sources (Shopify) a
-    ``provider_id`` and no base connection.
+    ``provider_id`` and no base connection. ``source="paypal"``, ``"salesforce_marketing_cloud"`` or
+    ``"shopify_streaming"`` fills the connection spec id, the data format and (Shopify) the provider id
+    (:mod:`airflow_provider_aep.sources`); any other source gives ``connection_spec_id`` and
+    ``data_format``.
 
     XCom: return value = source connection id; ``etag``; ``created``.
 
     :param name: the source connection name, looked up on re-runs (templated).
+    :param source: a source of the tutorials by name, instead of the three ids and format below.
     :param connection_spec_id: the source's connection spec id (templated).
     :param data_format: ``tabular``, ``delimited``, ``json`` or ``parquet`` (templated).
     :param base_connection_id: the base connection id, e.g. an upstream ``.output`` (templated).
     :param provider_id: the streaming provider id (Shopify streaming; templated).
     :param table_name: the table to read (templated).
-    :param columns: the columns to read, ``[{name, type, xdm: {type}}]`` (templated).
+    :param columns: the columns to read, ``[{name, type, xdm: {type}}]`` (templated; a list, or a
+        rendered JSON string of one).
     :param path: the file, folder or object to read (templated).
-    :param source_params: other ``params`` the source accepts (templated).
+    :param source_params: other ``params`` the source accepts (templated; a dict or its JSON).
     :param source_schema_id: the ``$id`` of an ad-hoc schema describing the source data (templated).
     :param source_schema_version: its content type, e.g.
         ``application/vnd.adobe.xed-full-notext+json; version=1``.
@@ -83,14 +96,15 @@ class AEPCreateSourceConnectionOperator(AEPEnsureResourceOperator):
         self,
         *,
         name: str,
-        connection_spec_id: IdArg,
-        data_format: str,
+        source: str | None = None,
+        connection_spec_id: IdArg | None = None,
+        data_format: str | None = None,
         base_connection_id: IdArg | None = None,
         provider_id: str | None = None,
         table_name: str | None = None,
-        columns: Sequence[Mapping[str, Any]] | None = None,
+        columns: Sequence[Mapping[str, Any]] | str | None = None,
         path: str | None = None,
-        source_params: Mapping[str, Any] | None = None,
+        source_params: Mapping[str, Any] | str | None = None,
         source_schema_id: IdArg | None = None,
         source_schema_version: str | None = None,
         description: str | None = None,
@@ -98,6 +112,26 @@ class AEPCreateSourceConnectionOperator(AEPEnsureResourceOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if source is not None:
+            from airflow_provider_aep.sources import preset_value, source_preset
+
+            preset = source_preset(source)
+            connection_spec_id = preset_value(source, connection_spec_id, "connection_spec_id")
+            data_format = data_format or preset.data_format
+            if provider_id is None:
+                provider_id = preset.provider_id
+        if not connection_spec_id:
+            from airflow_provider_aep.sources import SOURCE_NAMES
+
+            raise AEPConfigError(
+                f"connection_spec_id: give source= ({', '.join(SOURCE_NAMES)}) or the source's connection "
+                "spec id"
+            )
+        if not data_format:
+            raise AEPConfigError("data_format: must be tabular, delimited, json or parquet (source= sets it)")
+        check_list(columns, "columns", COLUMNS)
+        check_dict(source_params, "source_params")
+        self.source = source
         self.name = name
         self.connection_spec_id = connection_spec_id
         self.data_format = data_format
@@ -117,12 +151,12 @@ class AEPCreateSourceConnectionOperator(AEPEnsureResourceOperator):
         from airflow_provider_aep.models.validation import validate_request
 
         params = {
-            **dict(self.source_params or {}),
+            **(json_dict(self.source_params, "source_params") or {}),
             **{
                 key: value
                 for key, value in (
                     ("tableName", self.table_name),
-                    ("columns", self.columns),
+                    ("columns", json_list(self.columns, "columns", COLUMNS)),
                     ("path", self.path),
                 )
                 if value is not None
@@ -200,8 +234,9 @@ class AEPCreateTargetConnectionOperator(AEPEnsureResourceOperator):
         self.connection_spec_version = connection_spec_version
 
     def build_payload(self, context: Context) -> dict[str, Any]:
-        from airflow_provider_aep.models.connections import DATA_LAKE_CONNECTION_SPEC_ID, TargetConnection
+        from airflow_provider_aep.models.connections import TargetConnection
         from airflow_provider_aep.models.validation import validate_request
+        from airflow_provider_aep.sources import DATA_LAKE_CONNECTION_SPEC_ID
 
         body = {
             "name": self.name,
@@ -227,18 +262,23 @@ class AEPCreateDataflowOperator(AEPEnsureResourceOperator):
 
     ``mapping_id`` adds the ``Mapping`` transformation and ``delta_column`` the ``Copy`` one (or give
     ``transformations`` yourself). A batch dataflow has ``schedule_params`` (``frequency: once`` when
-    Airflow triggers each run); a streaming one has none.
+    Airflow triggers each run); a streaming one has none. List and dict arguments also take a rendered
+    JSON string (``"{{ params.schedule | tojson }}"``, or ``"{{ params.schedule }}"``).
 
     XCom: return value = dataflow id; ``flow_id``; ``etag``; ``created``. Extra link: the dataflow in AEP.
 
     :param name: the dataflow name, looked up on re-runs (templated).
     :param flow_spec_id: the flow spec id (e.g. ``AEPGetFlowSpecOperator(...).output``; templated).
+    :param source: a source of the tutorials by name (``paypal``, ``salesforce_marketing_cloud``:
+        ``CRMToAEP``; ``shopify_streaming``: the streaming flow spec), instead of ``flow_spec_id``.
     :param source_connection_ids: one source connection id or a list (templated).
     :param target_connection_ids: one target connection id or a list (templated).
     :param mapping_id: the mapping set id (templated).
     :param mapping_version: the mapping set version, ``0`` (an integer or a string of digits).
-    :param delta_column: ``{"name": ..., "dateFormat": ..., "timezone": ...}`` for incremental
-        loads (templated).
+    :param delta_column: the source column that dates each row, for incremental loads: its name
+        (``"Update_Time"``), or ``{"name": ..., "dateFormat": ..., "timezone": ...}`` when AEP needs the
+        column's date format and time zone (as in tutorial 001); the same argument as on
+        ``AEPTriggerFlowRunOperator`` (templated).
     :param transformations: explicit ``[{name, params}]`` instead of the two above (templated).
     :param schedule_params: ``{startTime, frequency, interval?, backfill?}`` (templated).
     :param options: flow options such as ``partialIngestionPercent`` (templated).
@@ -279,15 +319,16 @@ class AEPCreateDataflowOperator(AEPEnsureResourceOperator):
         self,
         *,
         name: str,
-        flow_spec_id: IdArg,
         source_connection_ids: IdArg | Sequence[IdArg],
         target_connection_ids: IdArg | Sequence[IdArg],
+        flow_spec_id: IdArg | None = None,
+        source: str | None = None,
         mapping_id: IdArg | None = None,
         mapping_version: int | str = 0,
-        delta_column: Mapping[str, Any] | None = None,
-        transformations: Sequence[Mapping[str, Any]] | None = None,
-        schedule_params: Mapping[str, Any] | None = None,
-        options: Mapping[str, Any] | None = None,
+        delta_column: str | Mapping[str, Any] | None = None,
+        transformations: Sequence[Mapping[str, Any]] | str | None = None,
+        schedule_params: Mapping[str, Any] | str | None = None,
+        options: Mapping[str, Any] | str | None = None,
         description: str | None = None,
         flow_spec_version: str = "1.0",
         **kwargs: Any,
@@ -297,6 +338,19 @@ class AEPCreateDataflowOperator(AEPEnsureResourceOperator):
             raise AEPConfigError(
                 "transformations: give either transformations or mapping_id/delta_column, not both"
             )
+        if source is not None:
+            from airflow_provider_aep.sources import preset_value
+
+            flow_spec_id = preset_value(source, flow_spec_id, "flow_spec_id", "flow_spec_id")
+        if not flow_spec_id:
+            raise AEPConfigError(
+                "flow_spec_id: give the flow spec id (AEPGetFlowSpecOperator(name=...).output) or source="
+            )
+        check_delta_column(delta_column)
+        check_list(transformations, "transformations", "a list of transformations ({name, params})")
+        check_dict(schedule_params, "schedule_params")
+        check_dict(options, "options")
+        self.source = source
         self.name = name
         self.flow_spec_id = flow_spec_id
         self.source_connection_ids = source_connection_ids
@@ -314,9 +368,13 @@ class AEPCreateDataflowOperator(AEPEnsureResourceOperator):
         from airflow_provider_aep.models.flows import Dataflow
         from airflow_provider_aep.models.validation import validate_request
 
-        transformations = [dict(step) for step in self.transformations or ()]
-        if self.delta_column is not None:
-            transformations.append({"name": "Copy", "params": {"deltaColumn": dict(self.delta_column)}})
+        given = json_list(
+            self.transformations, "transformations", "a list of transformations ({name, params})"
+        )
+        transformations = [dict(step) if isinstance(step, Mapping) else step for step in given or ()]
+        column = delta_column(self.delta_column)
+        if column is not None:
+            transformations.append({"name": "Copy", "params": {"deltaColumn": column}})
         if self.mapping_id:
             transformations.append(
                 {
@@ -328,11 +386,11 @@ class AEPCreateDataflowOperator(AEPEnsureResourceOperator):
             "name": self.name,
             "description": self.description,
             "flowSpec": {"id": self.flow_spec_id, "version": self.flow_spec_version},
-            "sourceConnectionIds": _ids(self.source_connection_ids),
-            "targetConnectionIds": _ids(self.target_connection_ids),
+            "sourceConnectionIds": ids(self.source_connection_ids, "source_connection_ids"),
+            "targetConnectionIds": ids(self.target_connection_ids, "target_connection_ids"),
             "transformations": transformations or None,
-            "scheduleParams": dict(self.schedule_params) if self.schedule_params is not None else None,
-            "options": dict(self.options) if self.options is not None else None,
+            "scheduleParams": json_dict(self.schedule_params, "schedule_params"),
+            "options": json_dict(self.options, "options"),
         }
         return validate_request(Dataflow, body, "dataflow").to_payload()
 

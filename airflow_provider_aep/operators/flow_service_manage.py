@@ -13,6 +13,7 @@ from urllib.parse import quote
 from airflow_provider_aep.exceptions import AEPConfigError, AEPError
 from airflow_provider_aep.links import AEPDataflowLink
 from airflow_provider_aep.models.secret_params import without_secrets
+from airflow_provider_aep.operators.arguments import check_list, json_list
 from airflow_provider_aep.operators.base import AEPBaseOperator, patch_with_if_match, redact_error
 from airflow_provider_aep.operators.credentials import (
     SOURCE_PRESET_NAMES,
@@ -43,6 +44,31 @@ def _required_id(value: Any, argument: str) -> str:
     return value
 
 
+#: What ``operations`` holds, for errors.
+OPERATIONS = "a list of JSON Patch operations ({op, path, value})"
+
+
+def flow_id_argument(flow_id: Any, dataflow_id: Any) -> Any:
+    """The dataflow id of an operator: ``flow_id``, as on every AEP operator (``dataflow_id`` is its old
+    name, still accepted with a deprecation warning)."""
+    if dataflow_id is not None:
+        import warnings
+
+        from airflow.exceptions import AirflowProviderDeprecationWarning
+
+        if flow_id is not None:
+            raise AEPConfigError("flow_id: give flow_id or its old name dataflow_id, not both")
+        warnings.warn(
+            "dataflow_id is deprecated: the dataflow id is flow_id on every AEP operator",
+            AirflowProviderDeprecationWarning,
+            stacklevel=3,
+        )
+        return dataflow_id
+    if flow_id is None:
+        raise AEPConfigError("flow_id: the dataflow id is required")
+    return flow_id
+
+
 class AEPGetDataflowOperator(AEPBaseOperator):
     """Read a dataflow (``GET /flows/{id}``) and return it (secret-looking values removed).
 
@@ -51,20 +77,22 @@ class AEPGetDataflowOperator(AEPBaseOperator):
 
     XCom: return value = the dataflow object; ``flow_id``; ``inlet_url``; ``etag``; ``state``.
 
-    :param dataflow_id: the dataflow id (templated).
+    :param flow_id: the dataflow id (templated; ``dataflow_id``, its old name, still works).
     """
 
-    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "dataflow_id")
+    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "flow_id")
     operator_extra_links = (AEPDataflowLink(),)
 
-    def __init__(self, *, dataflow_id: IdArg, **kwargs: Any) -> None:
+    def __init__(
+        self, *, flow_id: IdArg | None = None, dataflow_id: IdArg | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self.dataflow_id = dataflow_id
+        self.flow_id = flow_id_argument(flow_id, dataflow_id)
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_aep.models.responses import etag, inlet_url
 
-        flow_id = _required_id(self.dataflow_id, "dataflow_id")
+        flow_id = _required_id(self.flow_id, "flow_id")
         flow = self.hook.get_item("flowservice", f"/flows/{quote(flow_id, safe='')}")
         inlet = inlet_url(flow)
         self.push(
@@ -115,7 +143,8 @@ class _AEPPatchOperator(AEPBaseOperator):
         from airflow_provider_aep.models.validation import validate_request
 
         resource_id = _required_id(given_id, self.id_argument)
-        body = validate_request(JsonPatch, [dict(op) for op in operations], f"{self.what} patch").to_payload()
+        given = [dict(op) if isinstance(op, Mapping) else op for op in operations]
+        body = validate_request(JsonPatch, given, f"{self.what} patch").to_payload()
         path = f"{self.collection}/{quote(resource_id, safe='')}"
         label = f"{self.what} {resource_id}"
         answer = patch_with_if_match(self.hook, "flowservice", path, body, label, self.log)
@@ -132,25 +161,34 @@ class AEPUpdateDataflowOperator(_AEPPatchOperator):
 
     XCom: return value = dataflow id; ``flow_id``; ``etag`` (the new one).
 
-    :param dataflow_id: the dataflow id (templated).
+    :param flow_id: the dataflow id (templated; ``dataflow_id``, its old name, still works).
     :param operations: JSON Patch operations, e.g. ``[{"op": "replace", "path": "/name", "value": "x"}]``
-        (``add``, ``replace`` or ``remove``; templated).
+        (``add``, ``replace`` or ``remove``; templated: a list, or a rendered JSON string of one).
     """
 
     collection = "/flows"
     what = "dataflow"
-    id_argument = "dataflow_id"
-    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "dataflow_id", "operations")
+    id_argument = "flow_id"
+    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "flow_id", "operations")
     template_fields_renderers = {"operations": "json"}
     operator_extra_links = (AEPDataflowLink(),)
 
-    def __init__(self, *, dataflow_id: IdArg, operations: Sequence[Mapping[str, Any]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        operations: Sequence[Mapping[str, Any]] | str,
+        flow_id: IdArg | None = None,
+        dataflow_id: IdArg | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
-        self.dataflow_id = dataflow_id
+        check_list(operations, "operations", OPERATIONS)
+        self.flow_id = flow_id_argument(flow_id, dataflow_id)
         self.operations = operations
 
     def execute(self, context: Context) -> str:
-        flow_id = self.patch(context, self.dataflow_id, self.operations)
+        operations = json_list(self.operations, "operations", OPERATIONS, allow_none=False) or []
+        flow_id = self.patch(context, self.flow_id, operations)
         self.push(context, {"flow_id": flow_id})
         return flow_id
 
@@ -165,9 +203,11 @@ class AEPUpdateBaseConnectionOperator(_AEPPatchOperator):
     XCom: return value = base connection id; ``etag`` (the new one).
 
     :param base_connection_id: the base connection id (templated).
-    :param operations: JSON Patch operations on non-secret fields (``/name``, ``/description``; templated).
+    :param operations: JSON Patch operations on non-secret fields (``/name``, ``/description``; templated:
+        a list, or a rendered JSON string of one).
     :param source_conn_id: Airflow connection with the new credentials (templated).
-    :param source: ``paypal``, ``salesforce_marketing_cloud_azure`` or ``salesforce_marketing_cloud_aws``.
+    :param source: ``paypal``, ``salesforce_marketing_cloud`` (the fields of the connection's own
+        ``auth.specName``), ``salesforce_marketing_cloud_azure`` or ``salesforce_marketing_cloud_aws``.
     :param credential_fields: ``auth.params`` name -> connection field, for other sources.
     """
 
@@ -186,7 +226,7 @@ class AEPUpdateBaseConnectionOperator(_AEPPatchOperator):
         self,
         *,
         base_connection_id: IdArg,
-        operations: Sequence[Mapping[str, Any]] = (),
+        operations: Sequence[Mapping[str, Any]] | str = (),
         source_conn_id: str | None = None,
         source: str | None = None,
         credential_fields: Mapping[str, str] | None = None,
@@ -194,7 +234,9 @@ class AEPUpdateBaseConnectionOperator(_AEPPatchOperator):
     ) -> None:
         super().__init__(**kwargs)
         if source is not None and source not in SOURCE_PRESET_NAMES:
+            source_preset(source)  # fails naming what is wrong: an unknown source, or one without an account
             raise AEPConfigError(f"source: must be one of {', '.join(SOURCE_PRESET_NAMES)}, got {source!r}")
+        check_list(operations, "operations", OPERATIONS)
         if source_conn_id and source is None and not credential_fields:
             raise AEPConfigError("credential_fields: give source or credential_fields with source_conn_id")
         if credential_fields is not None:
@@ -212,14 +254,21 @@ class AEPUpdateBaseConnectionOperator(_AEPPatchOperator):
         self.credential_fields = dict(credential_fields or {})
 
     def execute(self, context: Context) -> str:
-        operations = [dict(op) for op in self.operations]
+        given = json_list(self.operations, "operations", OPERATIONS, allow_none=False) or []
+        operations = [dict(op) if isinstance(op, Mapping) else op for op in given]
         check_no_secret_operations(operations)
         secrets: tuple[str, ...] = ()
         if self.source_conn_id:
-            fields = dict(source_preset(self.source).credential_fields) if self.source else {}
-            fields.update(self.credential_fields)
             resource_id = _required_id(self.base_connection_id, self.id_argument)
             current = self.hook.get_item("flowservice", f"/connections/{quote(resource_id, safe='')}")
+            auth = current.get("auth")
+            spec_name = auth.get("specName") if isinstance(auth, Mapping) else None
+            fields: dict[str, str] = {}
+            if self.source:
+                # the account's own authentication decides which credentials it takes
+                preset = source_preset(self.source, spec_name if isinstance(spec_name, str) else None)
+                fields.update(preset.credential_fields)
+            fields.update(self.credential_fields)
             password_params = connection_password_params(self.hook, current)
             credentials = read_source_credentials(self.source_conn_id, fields, password_params)
             operations += [
@@ -247,15 +296,17 @@ class _AEPDataflowActionOperator(AEPBaseOperator):
     """``POST /flows/{id}/action?op=<action>``; the action is idempotent, so retries are safe."""
 
     action: ClassVar[str]
-    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "dataflow_id")
+    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "flow_id")
     operator_extra_links = (AEPDataflowLink(),)
 
-    def __init__(self, *, dataflow_id: IdArg, **kwargs: Any) -> None:
+    def __init__(
+        self, *, flow_id: IdArg | None = None, dataflow_id: IdArg | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
-        self.dataflow_id = dataflow_id
+        self.flow_id = flow_id_argument(flow_id, dataflow_id)
 
     def execute(self, context: Context) -> str:
-        flow_id = _required_id(self.dataflow_id, "dataflow_id")
+        flow_id = _required_id(self.flow_id, "flow_id")
         answer = self.hook.request(
             "POST",
             "flowservice",
@@ -275,7 +326,7 @@ class AEPEnableDataflowOperator(_AEPDataflowActionOperator):
 
     XCom: return value = dataflow id; ``flow_id``; ``etag``.
 
-    :param dataflow_id: the dataflow id (templated).
+    :param flow_id: the dataflow id (templated; ``dataflow_id``, its old name, still works).
     """
 
     action = "enable"
@@ -286,7 +337,7 @@ class AEPDisableDataflowOperator(_AEPDataflowActionOperator):
 
     XCom: return value = dataflow id; ``flow_id``; ``etag``.
 
-    :param dataflow_id: the dataflow id (templated).
+    :param flow_id: the dataflow id (templated; ``dataflow_id``, its old name, still works).
     """
 
     action = "disable"
@@ -295,17 +346,20 @@ class AEPDisableDataflowOperator(_AEPDataflowActionOperator):
 class AEPDeleteDataflowOperator(AEPDeleteResourceOperator):
     """Delete a dataflow (``DELETE /flows/{id}``); returns its id, or ``None`` if it was missing.
 
-    :param dataflow_id: the dataflow id (templated as ``resource_id``).
+    :param flow_id: the dataflow id (templated as ``resource_id``; ``dataflow_id``, its old name, still
+        works).
     :param ignore_missing: succeed when it does not exist.
     """
 
     service = "flowservice"
     collection = "/flows"
     what = "dataflow"
-    id_argument = "dataflow_id"
+    id_argument = "flow_id"
 
-    def __init__(self, *, dataflow_id: IdArg, **kwargs: Any) -> None:
-        super().__init__(resource_id=dataflow_id, **kwargs)
+    def __init__(
+        self, *, flow_id: IdArg | None = None, dataflow_id: IdArg | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(resource_id=flow_id_argument(flow_id, dataflow_id), **kwargs)
 
 
 class AEPDeleteConnectionOperator(AEPDeleteResourceOperator):

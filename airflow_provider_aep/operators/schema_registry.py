@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.links import AEPSchemaLink
+from airflow_provider_aep.operators.arguments import check_dict, check_list, json_dict, json_list
 from airflow_provider_aep.operators.base import (
     AEPEnsureResourceOperator,
     AEPResourceMismatchError,
@@ -27,6 +28,9 @@ if TYPE_CHECKING:
 #: Lists answer ids, titles and versions only; a single resource needs a full XDM media type.
 XED_ID = {"Accept": "application/vnd.adobe.xed-id+json"}
 XED_FULL_ACCEPT = {"Accept": "application/vnd.adobe.xed+json; version=1"}
+#: What ``field_group_ids`` and an ad-hoc class's ``fields`` hold, for errors.
+FIELD_GROUPS = "a list of field group $id"
+CLASS_FIELDS = "a dict of source field name -> XDM type"
 
 
 class _AEPEnsureXdmOperator(AEPEnsureResourceOperator):
@@ -64,11 +68,11 @@ class AEPCreateSchemaOperator(_AEPEnsureXdmOperator):
 
     :param title: the schema title, unique in the sandbox, looked up on re-runs (templated).
     :param class_id: the ``$id`` of the class it implements (templated).
-    :param field_group_ids: ``$id`` of each field group it adds (templated).
+    :param field_group_ids: ``$id`` of each field group it adds (templated; a list, or its JSON).
     :param description: description (templated); Schema Registry requires one, so the title is sent
         when none is given.
     :param extra_fields: other schema attributes (``meta:class``, ``meta:xdmType``...), passed
-        through (templated).
+        through (templated; a dict, or its JSON).
     """
 
     kind = ResourceKind(
@@ -96,12 +100,14 @@ class AEPCreateSchemaOperator(_AEPEnsureXdmOperator):
         *,
         title: str,
         class_id: IdArg,
-        field_group_ids: Sequence[str] = (),
+        field_group_ids: Sequence[str] | str = (),
         description: str | None = None,
-        extra_fields: Mapping[str, Any] | None = None,
+        extra_fields: Mapping[str, Any] | str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        check_list(field_group_ids, "field_group_ids", FIELD_GROUPS)
+        check_dict(extra_fields, "extra_fields")
         self.title = title
         self.class_id = class_id
         self.field_group_ids = field_group_ids
@@ -112,15 +118,14 @@ class AEPCreateSchemaOperator(_AEPEnsureXdmOperator):
         from airflow_provider_aep.models.schemas import TenantSchema
         from airflow_provider_aep.models.validation import validate_request
 
-        if isinstance(self.field_group_ids, str):
-            raise AEPConfigError("field_group_ids: must be a list of field group $id, not one string")
+        field_group_ids = json_list(self.field_group_ids, "field_group_ids", FIELD_GROUPS) or []
         body = {
-            **dict(self.extra_fields or {}),
+            **(json_dict(self.extra_fields, "extra_fields") or {}),
             "type": "object",
             "title": self.title,
             # Schema Registry's request schema requires a description: the title stands in for one
             "description": self.description or self.title,
-            "allOf": [{"$ref": ref} for ref in (self.class_id, *self.field_group_ids)],
+            "allOf": [{"$ref": ref} for ref in (self.class_id, *field_group_ids)],
         }
         return validate_request(TenantSchema, body, "schema").to_payload()
 
@@ -152,7 +157,8 @@ class AEPCreateAdhocClassOperator(_AEPEnsureXdmOperator):
     XCom: return value = class ``$id``; ``class_id``; ``class_alt_id``; ``class_version``; ``created``.
 
     :param title: the class title, unique in the sandbox, looked up on re-runs (templated).
-    :param fields: source field name -> XDM type (``"string"``) or a full XDM property (templated).
+    :param fields: source field name -> XDM type (``"string"``) or a full XDM property (templated; a
+        dict, or its JSON).
     :param description: description (templated); Schema Registry requires one, so the title is sent
         when none is given.
     """
@@ -179,11 +185,12 @@ class AEPCreateAdhocClassOperator(_AEPEnsureXdmOperator):
         self,
         *,
         title: str,
-        fields: Mapping[str, str | Mapping[str, Any]],
+        fields: Mapping[str, str | Mapping[str, Any]] | str,
         description: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        check_dict(fields, "fields", CLASS_FIELDS)
         self.title = title
         self.fields = fields
         self.description = description
@@ -192,11 +199,9 @@ class AEPCreateAdhocClassOperator(_AEPEnsureXdmOperator):
         from airflow_provider_aep.models.schemas import XDM_ADHOC_BEHAVIOUR, AdhocClass
         from airflow_provider_aep.models.validation import validate_request
 
-        if not isinstance(self.fields, Mapping):
-            raise AEPConfigError("fields: must map each source field name to an XDM type")
+        fields = json_dict(self.fields, "fields", CLASS_FIELDS, allow_none=False) or {}
         properties = {
-            name: {"type": spec} if isinstance(spec, str) else dict(spec)
-            for name, spec in self.fields.items()
+            name: {"type": spec} if isinstance(spec, str) else dict(spec) for name, spec in fields.items()
         }
         body = {
             "type": "object",

@@ -87,7 +87,7 @@ def mapping(**changes: Any) -> AEPCreateMappingSetOperator:
 
 
 def patch(*operations: dict[str, Any]) -> AEPUpdateDataflowOperator:
-    return AEPUpdateDataflowOperator(task_id="patch", dataflow_id=UUID_A, operations=list(operations))
+    return AEPUpdateDataflowOperator(task_id="patch", flow_id=UUID_A, operations=list(operations))
 
 
 CASES: list[tuple[str, Callable[[], Any], str]] = [
@@ -232,9 +232,9 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
         lambda: AEPDeleteConnectionOperator(task_id="x", connection_id=UUID_A, connection_type="flow"),  # type: ignore[arg-type]
         "connection_type",
     ),
-    ("delete without an id", lambda: AEPDeleteDataflowOperator(task_id="x", dataflow_id=""), "dataflow_id"),
-    ("enable without an id", lambda: AEPEnableDataflowOperator(task_id="x", dataflow_id=""), "dataflow_id"),
-    ("get without an id", lambda: AEPGetDataflowOperator(task_id="x", dataflow_id=""), "dataflow_id"),
+    ("delete without an id", lambda: AEPDeleteDataflowOperator(task_id="x", flow_id=""), "flow_id"),
+    ("enable without an id", lambda: AEPEnableDataflowOperator(task_id="x", flow_id=""), "flow_id"),
+    ("get without an id", lambda: AEPGetDataflowOperator(task_id="x", flow_id=""), "flow_id"),
     ("flow spec without a name", lambda: AEPGetFlowSpecOperator(task_id="x", name=""), "name"),
     (
         "no events",

@@ -42,7 +42,7 @@ def payments(aep: RunningEmulator) -> dict[str, str]:
 
 def rename(flow_id: str, name: str) -> AEPUpdateDataflowOperator:
     operations = [{"op": "replace", "path": "/name", "value": name}]
-    return AEPUpdateDataflowOperator(task_id="rename", dataflow_id=flow_id, operations=operations)
+    return AEPUpdateDataflowOperator(task_id="rename", flow_id=flow_id, operations=operations)
 
 
 def test_update_sends_the_etag_and_pushes_the_new_one(aep: RunningEmulator, payments: dict[str, str]) -> None:
@@ -73,9 +73,9 @@ def test_a_persistent_conflict_fails_clearly(aep: RunningEmulator, payments: dic
 
 
 def test_disable_then_enable(aep: RunningEmulator, payments: dict[str, str]) -> None:
-    run(AEPDisableDataflowOperator(task_id="off", dataflow_id=payments["flow"]))
+    run(AEPDisableDataflowOperator(task_id="off", flow_id=payments["flow"]))
     assert _flow(aep, payments["flow"])["state"] == "disabled"
-    _, pushed = run(AEPEnableDataflowOperator(task_id="on", dataflow_id=payments["flow"]))
+    _, pushed = run(AEPEnableDataflowOperator(task_id="on", flow_id=payments["flow"]))
     assert _flow(aep, payments["flow"])["state"] == "enabled"
     assert pushed["flow_id"] == payments["flow"]
 
@@ -84,7 +84,7 @@ def test_get_dataflow_returns_it_and_the_inlet_url_in_either_place(aep: RunningE
     aep.configure(inlet_url_location="options")
     tutorial = Tutorial("000")
     ids = shopify_streaming(tutorial, send_events=False)
-    flow, pushed = run(AEPGetDataflowOperator(task_id="get", dataflow_id=ids["flow"]))
+    flow, pushed = run(AEPGetDataflowOperator(task_id="get", flow_id=ids["flow"]))
     assert flow["id"] == ids["flow"]
     assert pushed["inlet_url"] == flow["options"]["inletUrl"]
     assert pushed["etag"] == flow["etag"]
@@ -154,7 +154,7 @@ def test_teardown_deletes_everything_and_tolerates_missing(
     aep: RunningEmulator, payments: dict[str, str]
 ) -> None:
     teardown = [
-        AEPDeleteDataflowOperator(task_id="flow", dataflow_id=payments["flow"]),
+        AEPDeleteDataflowOperator(task_id="flow", flow_id=payments["flow"]),
         AEPDeleteConnectionOperator(
             task_id="src", connection_id=payments["source"], connection_type="source"
         ),
@@ -181,7 +181,7 @@ def test_teardown_deletes_everything_and_tolerates_missing(
         operator.ignore_missing = True
         assert run(operator)[0] is None
     with pytest.raises(AEPNotFoundError):
-        run(AEPDeleteDataflowOperator(task_id="again", dataflow_id=payments["flow"]))
+        run(AEPDeleteDataflowOperator(task_id="again", flow_id=payments["flow"]))
 
 
 def test_a_redirected_delete_fails_and_does_not_log_deleted(

@@ -128,7 +128,7 @@ def shopify_streaming(tutorial: Tutorial, send_events: bool = True) -> dict[str,
     mapping_id = tutorial.mapping_set(schema_id)
     flow_spec = tutorial.bodies["POST /flows"]["flowSpec"]["id"]
     flow_id = tutorial.dataflow(flow_spec, source_id, target_id, mapping_id)
-    tutorial.task(AEPGetDataflowOperator(task_id="get_dataflow", dataflow_id=flow_id))
+    tutorial.task(AEPGetDataflowOperator(task_id="get_dataflow", flow_id=flow_id))
     if send_events:
         order = seed_json_blocks("000")[4]  # the sample Shopify order the inlet receives
         inlet = tutorial.xcom["get_dataflow"]["inlet_url"]
