@@ -75,9 +75,7 @@ class DataflowLineage(NamedTuple):
         return f"aep://{self.org_id}/{self.sandbox}"
 
 
-def read_dataflow_lineage(
-    hook: AEPHook, flow_id: str, *, with_sources: bool = False, retry: Any = None
-) -> DataflowLineage:
+def read_dataflow_lineage(hook: AEPHook, flow_id: str, *, with_sources: bool = False) -> DataflowLineage:
     """Read a dataflow's datasets (and sources) from Flow Service.
 
     ``GET /flows/{id}``, then ``GET /targetConnections/{id}`` for each target connection (its
@@ -87,20 +85,19 @@ def read_dataflow_lineage(
     :param hook: the task's hook (its connection gives the org, its sandbox the sandbox).
     :param flow_id: the dataflow.
     :param with_sources: also read the source connections (OpenLineage inputs).
-    :param retry: a ``RetryPolicy`` for these calls instead of the connection's.
     """
     settings = hook.settings
-    flow = hook.get_item("flowservice", f"/flows/{flow_id}", retry=retry)
+    flow = hook.get_item("flowservice", f"/flows/{flow_id}")
     dataset_ids: list[str] = []
     for target_id in _ids(flow.get("targetConnectionIds")):
-        target = hook.get_item("flowservice", f"/targetConnections/{target_id}", retry=retry)
+        target = hook.get_item("flowservice", f"/targetConnections/{target_id}")
         dataset_id = _mapping(target.get("params")).get("dataSetId")
         if isinstance(dataset_id, str) and dataset_id and dataset_id not in dataset_ids:
             dataset_ids.append(dataset_id)
     sources: list[SourceRef] = []
     if with_sources:
         for source_id in _ids(flow.get("sourceConnectionIds")):
-            source = hook.get_item("flowservice", f"/sourceConnections/{source_id}", retry=retry)
+            source = hook.get_item("flowservice", f"/sourceConnections/{source_id}")
             params = _mapping(source.get("params"))
             table = params.get("tableName") or params.get("path")
             sources.append(
