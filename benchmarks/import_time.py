@@ -26,6 +26,8 @@ from airflow_provider_aep.operators import (
 from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
 from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
 from airflow_provider_aep.hooks.aep import AEPHook
+from airflow_provider_aep.building_blocks import run_and_wait, source_to_dataset
+from airflow_provider_aep.sources import source_preset
 """
 
 TIMED = f"""

@@ -1,35 +1,18 @@
-"""What the example DAGs share: AEP's fixed ids from the tutorials, common params, the steps they repeat.
+"""What the example DAGs share: common params and templates, the PayPal table, the streaming checks.
 
+The steps they repeat are the provider's building blocks (``airflow_provider_aep.building_blocks``:
+``source_to_dataset``, ``run_and_wait``), and the sources' ids its presets (``source="paypal"``).
 Nothing here does any work at import time: the scheduler imports DAG files constantly.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from typing import Any
 
-from airflow.sdk import AssetAlias, Param, XComArg, task
+from airflow.sdk import AssetAlias, Param, task
 
-from airflow_provider_aep.operators import (
-    AEPCreateDatasetOperator,
-    AEPCreateMappingSetOperator,
-    AEPCreateSchemaOperator,
-    AEPCreateTargetConnectionOperator,
-)
-from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
-from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
-
-#: Fixed ids the tutorials give (seeds 000-004; ``AEP_API_NOTES.md`` section 3).
-DATA_LAKE_CONNECTION_SPEC_ID = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
-PAYPAL_CONNECTION_SPEC_ID = "221c7626-58f6-4eec-8ee2-042b0226f03b"
-SFMC_CONNECTION_SPEC_ID = "ea1c2a08-b722-11eb-8529-0242ac130003"
-SHOPIFY_STREAMING_CONNECTION_SPEC_ID = "e77fd9d2-22a8-11ed-861d-0242ac120002"
-SHOPIFY_STREAMING_FLOW_SPEC_ID = "e77fde5a-22a8-11ed-861d-0242ac120002"
-SHOPIFY_PROVIDER_ID = "521eee4d-8cbe-4906-bb48-fb6bd4450033"
-PROFILE_CLASS = "https://ns.adobe.com/xdm/context/profile"
-PERSON_DETAILS_FIELD_GROUP = "https://ns.adobe.com/xdm/context/profile-person-details"
-PERSONAL_DETAILS_FIELD_GROUP = "https://ns.adobe.com/xdm/context/profile-personal-details"
+#: The content type of a schema sent without its text (tutorial 004's ad-hoc schema).
 XED_NOTEXT = "application/vnd.adobe.xed-full-notext+json; version=1"
 
 #: The first day the example DAGs have data for; ``catchup`` is off, so only backfills go back.
@@ -187,109 +170,3 @@ def count_streaming_records(flow_id: Any, sandbox: Any = None) -> int:
 def wait_for_streaming_records(flow_id: Any, records_before: Any, sent: Any, sandbox: Any = None) -> bool:
     """Wait until the events this DAG run sent have landed: the flow's record count grew by ``sent``."""
     return streaming_records(flow_id, sandbox) >= int(records_before) + int(sent)
-
-
-def _given(**kwargs: Any) -> dict[str, Any]:
-    """The keyword arguments that are not ``None``: the others keep the operator's own default."""
-    return {name: value for name, value in kwargs.items() if value is not None}
-
-
-class XdmDestination(NamedTuple):
-    """The tasks :func:`xdm_destination` creates; each one's ``.output`` is the resource's id."""
-
-    schema: AEPCreateSchemaOperator
-    dataset: AEPCreateDatasetOperator
-    target_connection: AEPCreateTargetConnectionOperator
-    mapping_set: AEPCreateMappingSetOperator
-
-
-def xdm_destination(
-    *,
-    schema_title: str,
-    dataset_name: str,
-    target_connection_name: str,
-    mappings: Sequence[Mapping[str, Any]],
-    schema_description: str | None = None,
-    field_group_ids: Sequence[str] | None = None,
-    target_connection_description: str | None = None,
-    data_format: str | None = None,
-) -> XdmDestination:
-    """The tutorials' destination steps, called inside a ``with DAG(...)`` block.
-
-    One task each, in this order: the target XDM schema (profile class and ``field_group_ids``,
-    ``create_target_schema``), its dataset (``create_target_dataset``), the data lake target connection
-    to that dataset (``create_target_connection``) and the mapping set into the schema
-    (``create_mapping_set``). Arguments left ``None`` are not passed: the operator's default applies.
-    """
-    schema = AEPCreateSchemaOperator(
-        task_id="create_target_schema",
-        title=schema_title,
-        class_id=PROFILE_CLASS,
-        sandbox=SANDBOX,
-        **_given(description=schema_description, field_group_ids=field_group_ids),
-    )
-    dataset = AEPCreateDatasetOperator(
-        task_id="create_target_dataset",
-        name=dataset_name,
-        schema_id=schema.output,
-        sandbox=SANDBOX,
-    )
-    target_connection = AEPCreateTargetConnectionOperator(
-        task_id="create_target_connection",
-        name=target_connection_name,
-        connection_spec_id=DATA_LAKE_CONNECTION_SPEC_ID,
-        dataset_id=dataset.output,
-        schema_id=schema.output,
-        sandbox=SANDBOX,
-        **_given(description=target_connection_description, data_format=data_format),
-    )
-    mapping_set = AEPCreateMappingSetOperator(
-        task_id="create_mapping_set",
-        schema_id=schema.output,
-        mappings=mappings,
-        sandbox=SANDBOX,
-    )
-    return XdmDestination(schema, dataset, target_connection, mapping_set)
-
-
-class FlowRunAndWait(NamedTuple):
-    """The tasks :func:`run_and_wait` creates."""
-
-    run: AEPTriggerFlowRunOperator
-    wait: AEPFlowRunSensor
-
-
-def run_and_wait(
-    *,
-    flow_id: XComArg,
-    run_task_id: str,
-    wait_task_id: str,
-    outlets: Sequence[Any] = (),
-) -> FlowRunAndWait:
-    """An on-demand flow run over a window, and a sensor that waits for it, inside a ``with DAG(...)``.
-
-    The run (``run_task_id``) only starts the flow run (``wait_for_completion=False``) over the window
-    (the ``window_start``/``window_end`` params, else ``WINDOW_RULE``), on the ``params.delta_column``
-    column; the sensor (``wait_task_id``) pokes it every 2 seconds for up to an hour and fails on any
-    outcome but success. A retry of either reuses the window's run: it never ingests the window twice.
-    ``outlets`` go to the sensor: an AEP dataset asset or an ``AssetAlias`` there gets an asset event
-    once the run succeeded (run, window, record counts, batches).
-    """
-    run = AEPTriggerFlowRunOperator(
-        task_id=run_task_id,
-        flow_id=flow_id,
-        delta_column="{{ params.delta_column }}",
-        window_start=WINDOW_START,
-        window_end=WINDOW_END,
-        wait_for_completion=False,
-        sandbox=SANDBOX,
-    )
-    wait = AEPFlowRunSensor(
-        task_id=wait_task_id,
-        flow_run_id=run.output,
-        poke_interval=2,
-        timeout=3600,
-        sandbox=SANDBOX,
-        outlets=list(outlets),
-    )
-    return FlowRunAndWait(run, wait)

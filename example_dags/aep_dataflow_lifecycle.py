@@ -6,33 +6,30 @@ from _common import (
     DAY_AFTER_RUN_EPOCH,
     DEFAULT_ARGS,
     PAYPAL_COLUMNS,
-    PAYPAL_CONNECTION_SPEC_ID,
     PAYPAL_MAPPINGS,
     PAYPAL_TABLE,
     PREFIX,
     RUN_AFTER_EPOCH,
     SANDBOX,
     START_DATE,
+    WINDOW_END,
     WINDOW_RULE,
+    WINDOW_START,
     delta_column_param,
     name_prefix_param,
-    run_and_wait,
     sandbox_param,
     window_params,
-    xdm_destination,
 )
 from airflow.sdk import DAG, Param
 
+from airflow_provider_aep.building_blocks import run_and_wait, source_to_dataset
 from airflow_provider_aep.operators import (
     AEPCreateBaseConnectionOperator,
-    AEPCreateDataflowOperator,
     AEPCreateMappingSetOperator,
-    AEPCreateSourceConnectionOperator,
     AEPDeleteConnectionOperator,
     AEPDeleteDataflowOperator,
     AEPGetBaseConnectionOperator,
     AEPGetDataflowOperator,
-    AEPGetFlowSpecOperator,
     AEPUpdateBaseConnectionOperator,
     AEPUpdateDataflowOperator,
 )
@@ -95,48 +92,47 @@ runs with the same `name_prefix` share, and delete, the same account and dataflo
         source_conn_id="paypal_default",
         sandbox=SANDBOX,
     )
-    source_connection = AEPCreateSourceConnectionOperator(
-        task_id="create_source_connection",
-        name=f"{PREFIX} source connection",
-        connection_spec_id=PAYPAL_CONNECTION_SPEC_ID,
+    # The dataflow this DAG monitors, updates and deletes: the payments setup on that account.
+    setup = source_to_dataset(
+        name_prefix=PREFIX,
+        source="paypal",
         base_connection_id=base_connection.output,
-        data_format="tabular",
         table_name=PAYPAL_TABLE,
         columns=PAYPAL_COLUMNS,
-        sandbox=SANDBOX,
-    )
-    destination = xdm_destination(
-        schema_title=f"{PREFIX} target schema",
-        dataset_name=f"{PREFIX} target dataset",
-        target_connection_name=f"{PREFIX} target connection",
         mappings=PAYPAL_MAPPINGS,
+        delta_column="{{ params.delta_column }}",
+        schedule_params={"startTime": RUN_AFTER_EPOCH, "frequency": "once"},
+        sandbox=SANDBOX,
+        group_id="dataflow_setup",
+        prefix_group_id=False,
     )
+    source_connection, dataflow = setup.source_connection, setup.dataflow
     updated_mapping_set = AEPCreateMappingSetOperator(
         task_id="create_updated_mapping_set",
-        schema_id=destination.schema.output,
+        schema_id=setup.schema.output,
         mappings=UPDATED_MAPPINGS,
-        sandbox=SANDBOX,
-    )
-    flow_spec = AEPGetFlowSpecOperator(task_id="get_flow_spec", name="CRMToAEP", sandbox=SANDBOX)
-    dataflow = AEPCreateDataflowOperator(
-        task_id="create_dataflow",
-        name=f"{PREFIX} dataflow",
-        flow_spec_id=flow_spec.output,
-        source_connection_ids=source_connection.output,
-        target_connection_ids=destination.target_connection.output,
-        delta_column={"name": "{{ params.delta_column }}"},
-        mapping_id=destination.mapping_set.output,
-        schedule_params={"startTime": RUN_AFTER_EPOCH, "frequency": "once"},
         sandbox=SANDBOX,
     )
 
     # Monitor: one run over the window, watched until it ends (fails closed on any non-success).
-    monitor = run_and_wait(flow_id=dataflow.output, run_task_id="start_run", wait_task_id="monitor_run").wait
+    monitor = run_and_wait(
+        flow_id=dataflow.output,
+        delta_column="{{ params.delta_column }}",
+        window_start=WINDOW_START,
+        window_end=WINDOW_END,
+        poke_interval=2,
+        timeout=3600,
+        sandbox=SANDBOX,
+        run_task_id="start_run",
+        wait_task_id="monitor_run",
+        group_id="monitor",
+        prefix_group_id=False,
+    ).wait
 
     # Update the dataflow: name, schedule and mapping set (JSON Patch with If-Match).
     update_dataflow = AEPUpdateDataflowOperator(
         task_id="update_dataflow",
-        dataflow_id=dataflow.output,
+        flow_id=dataflow.output,
         operations=[
             {"op": "replace", "path": "/name", "value": f"{PREFIX} dataflow (updated)"},
             {
@@ -163,7 +159,7 @@ runs with the same `name_prefix` share, and delete, the same account and dataflo
         sandbox=SANDBOX,
     )
     check_dataflow = AEPGetDataflowOperator(
-        task_id="get_updated_dataflow", dataflow_id=dataflow.output, sandbox=SANDBOX
+        task_id="get_updated_dataflow", flow_id=dataflow.output, sandbox=SANDBOX
     )
 
     # Update the account: name, description, and the credentials re-read from the Airflow connection.
@@ -189,7 +185,7 @@ runs with the same `name_prefix` share, and delete, the same account and dataflo
     # Delete the dataflow, its source connection (the next run's new account needs a new one), then the
     # account (AEP refuses to delete an account a dataflow still uses).
     delete_dataflow = AEPDeleteDataflowOperator(
-        task_id="delete_dataflow", dataflow_id=dataflow.output, ignore_missing=True, sandbox=SANDBOX
+        task_id="delete_dataflow", flow_id=dataflow.output, ignore_missing=True, sandbox=SANDBOX
     ).as_teardown(setups=dataflow)
     delete_source_connection = AEPDeleteConnectionOperator(
         task_id="delete_source_connection",

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from _common import (
     DEFAULT_ARGS,
-    PAYPAL_CONNECTION_SPEC_ID,
     PAYPAL_MAPPINGS,
-    PERSON_DETAILS_FIELD_GROUP,
-    PERSONAL_DETAILS_FIELD_GROUP,
     PREFIX,
     RUN_AFTER_EPOCH,
     SANDBOX,
@@ -21,18 +18,15 @@ from _common import (
     paypal_table_param,
     sandbox_param,
     window_params,
-    xdm_destination,
 )
 from airflow.sdk import DAG, CronDataIntervalTimetable
 
-from airflow_provider_aep.operators import (
-    AEPCreateAdhocClassOperator,
-    AEPCreateBaseConnectionOperator,
-    AEPCreateDataflowOperator,
-    AEPCreateSchemaOperator,
-    AEPCreateSourceConnectionOperator,
-    AEPGetFlowSpecOperator,
+from airflow_provider_aep.building_blocks import (
+    PERSON_DETAILS_FIELD_GROUP,
+    PERSONAL_DETAILS_FIELD_GROUP,
+    source_to_dataset,
 )
+from airflow_provider_aep.operators import AEPCreateAdhocClassOperator, AEPCreateSchemaOperator
 from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
 
 #: The raw fields of ``PayPal.Catalog_Products``: the ad-hoc class must describe every one of them.
@@ -90,52 +84,36 @@ that run). Credentials come from the Airflow connection `paypal_default`.
         class_id=adhoc_class.output,
         sandbox=SANDBOX,
     )
-    base_connection = AEPCreateBaseConnectionOperator(
-        task_id="create_base_connection",
-        name=f"{PREFIX} PayPal base connection",
-        description="PayPal account",
+    # Then the payments setup, its source connection reading the table by path and carrying the ad-hoc
+    # schema: account, source connection, target schema and dataset, target connection, mapping set,
+    # the CRMToAEP flow spec look-up and the dataflow (Copy on the delta column, then Mapping), "once".
+    setup = source_to_dataset(
+        name_prefix=PREFIX,
         source="paypal",
         source_conn_id="paypal_default",
-        sandbox=SANDBOX,
-    )
-    source_connection = AEPCreateSourceConnectionOperator(
-        task_id="create_source_connection",
-        name=f"{PREFIX} PayPal source connection",
-        description="Paypal",
-        connection_spec_id=PAYPAL_CONNECTION_SPEC_ID,
-        base_connection_id=base_connection.output,
-        data_format="tabular",
         path="{{ params.table_name }}",
         source_schema_id=adhoc_schema.output,
         source_schema_version=XED_NOTEXT,
-        sandbox=SANDBOX,
-    )
-    destination = xdm_destination(
-        schema_title=f"{PREFIX} target schema",
-        schema_description="Target schema for payments",
         field_group_ids=[PERSON_DETAILS_FIELD_GROUP, PERSONAL_DETAILS_FIELD_GROUP],
-        dataset_name=f"{PREFIX} target dataset",
-        target_connection_name=f"{PREFIX} target connection",
-        target_connection_description="Target connection for payments",
         mappings=PAYPAL_MAPPINGS,
-    )
-    flow_spec = AEPGetFlowSpecOperator(task_id="get_flow_spec", name="CRMToAEP", sandbox=SANDBOX)
-    dataflow = AEPCreateDataflowOperator(
-        task_id="create_dataflow",
-        name=f"{PREFIX} dataflow",
-        description="Inbound data to Platform",
-        flow_spec_id=flow_spec.output,
-        source_connection_ids=source_connection.output,
-        target_connection_ids=destination.target_connection.output,
         delta_column={"name": "{{ params.delta_column }}", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"},
-        mapping_id=destination.mapping_set.output,
         mapping_version="0",
         schedule_params={"startTime": RUN_AFTER_EPOCH, "frequency": "once"},
+        descriptions={
+            "base_connection": "PayPal account",
+            "source_connection": "Paypal",
+            "schema": "Target schema for payments",
+            "target_connection": "Target connection for payments",
+            "dataflow": "Inbound data to Platform",
+        },
         sandbox=SANDBOX,
+        group_id="payments_setup",
+        prefix_group_id=False,
     )
+    # The window's run, waited for in the same task (a retry reuses the run).
     AEPTriggerFlowRunOperator(
         task_id="run_window",
-        flow_id=dataflow.output,
+        flow_id=setup.dataflow.output,
         delta_column="{{ params.delta_column }}",
         window_start=WINDOW_START,
         window_end=WINDOW_END,

@@ -6,30 +6,27 @@ from _common import (
     DEFAULT_ARGS,
     PAYMENTS_DATASETS,
     PAYPAL_COLUMNS,
-    PAYPAL_CONNECTION_SPEC_ID,
     PAYPAL_MAPPINGS,
-    PERSON_DETAILS_FIELD_GROUP,
-    PERSONAL_DETAILS_FIELD_GROUP,
     PREFIX,
     RUN_AFTER_EPOCH,
     SANDBOX,
     START_DATE,
+    WINDOW_END,
     WINDOW_RULE,
+    WINDOW_START,
     delta_column_param,
     name_prefix_param,
     paypal_table_param,
-    run_and_wait,
     sandbox_param,
     window_params,
-    xdm_destination,
 )
 from airflow.sdk import DAG, CronDataIntervalTimetable
 
-from airflow_provider_aep.operators import (
-    AEPCreateBaseConnectionOperator,
-    AEPCreateDataflowOperator,
-    AEPCreateSourceConnectionOperator,
-    AEPGetFlowSpecOperator,
+from airflow_provider_aep.building_blocks import (
+    PERSON_DETAILS_FIELD_GROUP,
+    PERSONAL_DETAILS_FIELD_GROUP,
+    run_and_wait,
+    source_to_dataset,
 )
 
 with DAG(
@@ -72,52 +69,42 @@ from the trigger form, with `airflow dags trigger` or through the REST API.
 record counts and batch ids: `aep_payments_downstream` runs on it.
 """,
 ) as dag:
-    base_connection = AEPCreateBaseConnectionOperator(
-        task_id="create_base_connection",
-        name=f"{PREFIX} PayPal base connection",
-        description="PayPal account (tutorial 001)",
+    # The tutorial's setup, one task per step: the PayPal account (credentials from paypal_default),
+    # the tabular source connection, the target schema and dataset, the data lake target connection,
+    # the mapping set, the CRMToAEP flow spec look-up and the dataflow (Copy on the delta column, then
+    # Mapping), scheduled "once": each DAG run starts the run of its own window.
+    setup = source_to_dataset(
+        name_prefix=PREFIX,
         source="paypal",
         source_conn_id="paypal_default",
-        sandbox=SANDBOX,
-    )
-    source_connection = AEPCreateSourceConnectionOperator(
-        task_id="create_source_connection",
-        name=f"{PREFIX} PayPal source connection",
-        description="PayPal source connection",
-        connection_spec_id=PAYPAL_CONNECTION_SPEC_ID,
-        base_connection_id=base_connection.output,
-        data_format="tabular",
         table_name="{{ params.table_name }}",
         columns=PAYPAL_COLUMNS,
-        sandbox=SANDBOX,
-    )
-    destination = xdm_destination(
-        schema_title=f"{PREFIX} target schema",
-        schema_description="Target schema for payments",
         field_group_ids=[PERSON_DETAILS_FIELD_GROUP, PERSONAL_DETAILS_FIELD_GROUP],
-        dataset_name=f"{PREFIX} target dataset",
-        target_connection_name=f"{PREFIX} target connection",
-        target_connection_description="Target connection for payments",
         mappings=PAYPAL_MAPPINGS,
-    )
-    flow_spec = AEPGetFlowSpecOperator(task_id="get_flow_spec", name="CRMToAEP", sandbox=SANDBOX)
-    dataflow = AEPCreateDataflowOperator(
-        task_id="create_dataflow",
-        name=f"{PREFIX} dataflow",
-        description="Inbound payments to Platform, one run per Airflow data interval",
-        flow_spec_id=flow_spec.output,
-        source_connection_ids=source_connection.output,
-        target_connection_ids=destination.target_connection.output,
         delta_column={"name": "{{ params.delta_column }}", "dateFormat": "YYYY-MM-DD", "timezone": "UTC"},
-        mapping_id=destination.mapping_set.output,
         schedule_params={"startTime": RUN_AFTER_EPOCH, "frequency": "once"},
+        descriptions={
+            "base_connection": "PayPal account (tutorial 001)",
+            "source_connection": "PayPal source connection",
+            "schema": "Target schema for payments",
+            "target_connection": "Target connection for payments",
+            "dataflow": "Inbound payments to Platform, one run per Airflow data interval",
+        },
         sandbox=SANDBOX,
+        group_id="payments_setup",
+        prefix_group_id=False,  # task ids create_base_connection ... create_dataflow
     )
     # This DAG run's window: one on-demand flow run, then a sensor until it has ended; the sensor
     # announces the dataset the run filled through the alias (asset event with the run's figures).
     run_and_wait(
-        flow_id=dataflow.output,
-        run_task_id="run_window",
-        wait_task_id="wait_for_run",
+        flow_id=setup.dataflow.output,
+        delta_column="{{ params.delta_column }}",
+        window_start=WINDOW_START,
+        window_end=WINDOW_END,
+        poke_interval=2,
+        timeout=3600,
         outlets=[PAYMENTS_DATASETS],
+        sandbox=SANDBOX,
+        group_id="ingest_window",
+        prefix_group_id=False,  # task ids run_window, wait_for_run
     )

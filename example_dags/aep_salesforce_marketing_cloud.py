@@ -5,23 +5,16 @@ from __future__ import annotations
 from _common import (
     DAY_AFTER_RUN_EPOCH,
     DEFAULT_ARGS,
-    PERSON_DETAILS_FIELD_GROUP,
     PREFIX,
     SANDBOX,
-    SFMC_CONNECTION_SPEC_ID,
     START_DATE,
     name_prefix_param,
     sandbox_param,
-    xdm_destination,
 )
 from airflow.sdk import DAG, Param, task
 
-from airflow_provider_aep.operators import (
-    AEPCreateBaseConnectionOperator,
-    AEPCreateDataflowOperator,
-    AEPCreateSourceConnectionOperator,
-    AEPGetFlowSpecOperator,
-)
+from airflow_provider_aep.building_blocks import PERSON_DETAILS_FIELD_GROUP, source_to_dataset
+from airflow_provider_aep.operators import AEPCreateBaseConnectionOperator
 
 PLATFORMS = ("azure", "aws")
 #: The two authentications of the tutorial: Azure (client id/secret + host), AWS (OAuth2 + subdomain).
@@ -97,26 +90,16 @@ schema and dataset, target connection, mapping, the `CRMToAEP` flow spec and a d
         for platform, preset in SOURCE_PRESETS.items()
     ]
     branch >> base_connections
-    base_connection_id = (
-        "{{ ti.xcom_pull(task_ids='create_base_connection_' ~ params.platform) }}"  # the branch that ran
-    )
-    source_connection = AEPCreateSourceConnectionOperator(
-        task_id="create_source_connection",
-        name=f"{PREFIX} {{{{ params.platform }}}} source connection",
-        connection_spec_id=SFMC_CONNECTION_SPEC_ID,
-        base_connection_id=base_connection_id,
-        data_format="tabular",
+    # Then, as the tutorial's last step says, a dataflow from that account: the source connection (of
+    # the branch's account: it runs once either base connection task succeeded), the contacts schema,
+    # dataset, target connection and mapping, the CRMToAEP flow spec look-up and the dataflow.
+    setup = source_to_dataset(
+        name_prefix=PREFIX,
+        source="salesforce_marketing_cloud",
+        base_connection_id="{{ ti.xcom_pull(task_ids='create_base_connection_' ~ params.platform) }}",
         table_name="{{ params.table_name }}",
         columns=CONTACT_COLUMNS,
-        sandbox=SANDBOX,
-        trigger_rule="none_failed_min_one_success",
-    )
-    base_connections >> source_connection
-    destination = xdm_destination(
-        schema_title=f"{PREFIX} contacts schema",
         field_group_ids=[PERSON_DETAILS_FIELD_GROUP],
-        dataset_name=f"{PREFIX} contacts dataset",
-        target_connection_name=f"{PREFIX} contacts target connection",
         mappings=[
             {"sourceAttribute": "SubscriberKey", "destinationXdmPath": "_id", "identity": False},
             {
@@ -126,17 +109,19 @@ schema and dataset, target connection, mapping, the `CRMToAEP` flow spec and a d
             },
             {"sourceAttribute": "LastName", "destinationXdmPath": "person.name.lastName", "identity": False},
         ],
-    )
-    flow_spec = AEPGetFlowSpecOperator(task_id="get_flow_spec", name="CRMToAEP", sandbox=SANDBOX)
-    AEPCreateDataflowOperator(
-        task_id="create_dataflow",
-        name=f"{PREFIX} {{{{ params.platform }}}} dataflow",
-        description="Salesforce Marketing Cloud contacts into Platform",
-        flow_spec_id=flow_spec.output,
-        source_connection_ids=source_connection.output,
-        target_connection_ids=destination.target_connection.output,
-        mapping_id=destination.mapping_set.output,
         # AEP runs a `once` dataflow at its startTime: tomorrow, leaving a day to check it in the AEP UI.
         schedule_params={"startTime": DAY_AFTER_RUN_EPOCH, "frequency": "once"},
+        names={
+            "source_connection": f"{PREFIX} {{{{ params.platform }}}} source connection",
+            "schema": f"{PREFIX} contacts schema",
+            "dataset": f"{PREFIX} contacts dataset",
+            "target_connection": f"{PREFIX} contacts target connection",
+            "dataflow": f"{PREFIX} {{{{ params.platform }}}} dataflow",
+        },
+        descriptions={"dataflow": "Salesforce Marketing Cloud contacts into Platform"},
+        task_kwargs={"source_connection": {"trigger_rule": "none_failed_min_one_success"}},
         sandbox=SANDBOX,
+        group_id="contacts_setup",
+        prefix_group_id=False,
     )
+    base_connections >> setup.source_connection

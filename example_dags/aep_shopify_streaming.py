@@ -8,27 +8,18 @@ from typing import Any
 
 from _common import (
     DEFAULT_ARGS,
-    PERSON_DETAILS_FIELD_GROUP,
     PREFIX,
     SANDBOX,
-    SHOPIFY_PROVIDER_ID,
-    SHOPIFY_STREAMING_CONNECTION_SPEC_ID,
-    SHOPIFY_STREAMING_FLOW_SPEC_ID,
     START_DATE,
     count_streaming_records,
     name_prefix_param,
     sandbox_param,
     wait_for_streaming_records,
-    xdm_destination,
 )
 from airflow.sdk import DAG, task
 
-from airflow_provider_aep.operators import (
-    AEPCreateDataflowOperator,
-    AEPCreateSourceConnectionOperator,
-    AEPGetDataflowOperator,
-    AEPSendStreamingEventsOperator,
-)
+from airflow_provider_aep.building_blocks import PERSON_DETAILS_FIELD_GROUP, source_to_dataset
+from airflow_provider_aep.operators import AEPGetDataflowOperator, AEPSendStreamingEventsOperator
 
 SAMPLE_ORDER = Path(__file__).parent / "data" / "shopify_order.json"
 
@@ -66,23 +57,13 @@ upstream task's `.output`: events are packed up to 1 MB a request, 4 requests in
 Re-runs reuse every resource and send one more order.
 """,
 ) as dag:
-    source_connection = AEPCreateSourceConnectionOperator(
-        task_id="create_source_connection",
-        name=f"{PREFIX} streaming source connection",
-        description="Shopify Streaming Source Connection",
-        connection_spec_id=SHOPIFY_STREAMING_CONNECTION_SPEC_ID,
-        provider_id=SHOPIFY_PROVIDER_ID,
-        data_format="json",
-        sandbox=SANDBOX,
-    )
-    destination = xdm_destination(
-        schema_title=f"{PREFIX} target schema",
-        schema_description="Shopify customers and orders",
+    # The tutorial's setup: source="shopify_streaming" stands for its connection spec, the Shopify
+    # provider, JSON data and the streaming flow spec; no account (a webhook posts to the inlet).
+    setup = source_to_dataset(
+        name_prefix=PREFIX,
+        source="shopify_streaming",
         field_group_ids=[PERSON_DETAILS_FIELD_GROUP],
-        dataset_name=f"{PREFIX} target dataset",
-        target_connection_name=f"{PREFIX} streaming target connection",
-        target_connection_description="Shopify Streaming Target Connection",
-        data_format="json",
+        target_data_format="json",
         mappings=[
             {
                 "sourceAttribute": "firstName",
@@ -91,20 +72,23 @@ Re-runs reuse every resource and send one more order.
             },
             {"sourceAttribute": "lastName", "destinationXdmPath": "person.name.lastName", "identity": False},
         ],
-    )
-    dataflow = AEPCreateDataflowOperator(
-        task_id="create_dataflow",
-        name=f"{PREFIX} streaming dataflow",
-        description="Shopify Streaming Dataflow",
-        flow_spec_id=SHOPIFY_STREAMING_FLOW_SPEC_ID,
-        source_connection_ids=source_connection.output,
-        target_connection_ids=destination.target_connection.output,
-        mapping_id=destination.mapping_set.output,
+        names={
+            "source_connection": f"{PREFIX} streaming source connection",
+            "target_connection": f"{PREFIX} streaming target connection",
+            "dataflow": f"{PREFIX} streaming dataflow",
+        },
+        descriptions={
+            "source_connection": "Shopify Streaming Source Connection",
+            "schema": "Shopify customers and orders",
+            "target_connection": "Shopify Streaming Target Connection",
+            "dataflow": "Shopify Streaming Dataflow",
+        },
         sandbox=SANDBOX,
+        group_id="streaming_setup",
+        prefix_group_id=False,
     )
-    get_dataflow = AEPGetDataflowOperator(
-        task_id="get_dataflow", dataflow_id=dataflow.output, sandbox=SANDBOX
-    )
+    dataflow = setup.dataflow
+    get_dataflow = AEPGetDataflowOperator(task_id="get_dataflow", flow_id=dataflow.output, sandbox=SANDBOX)
     records_before = count_streaming_records(dataflow.output, SANDBOX)
     send_order = AEPSendStreamingEventsOperator(
         task_id="send_sample_order",
