@@ -403,6 +403,18 @@ def test_a_wrong_source_fails_when_parsed_naming_the_argument(build: Callable[[]
         build()
 
 
+def test_the_presets_are_the_ids_the_emulator_serves_from_the_tutorials() -> None:
+    from airflow_provider_aep.emulator import specs
+
+    assert sources.SOURCES["paypal"].connection_spec_id == specs.PAYPAL_SPEC_ID
+    assert sources.SOURCES["salesforce_marketing_cloud"].connection_spec_id == specs.SFMC_SPEC_ID
+    assert sources.SOURCES["shopify_streaming"].connection_spec_id == specs.SHOPIFY_STREAMING_SPEC_ID
+    assert sources.SOURCES["paypal"].flow_spec_id == specs.CRM_TO_AEP_FLOW_SPEC_ID
+    assert sources.SOURCES["shopify_streaming"].flow_spec_id == specs.STREAMING_FLOW_SPEC_ID
+    assert sources.DATA_LAKE_CONNECTION_SPEC_ID == specs.DATA_LAKE_SPEC_ID
+    assert sources.SOURCE_NAMES[:3] == ("paypal", "salesforce_marketing_cloud", "shopify_streaming")
+
+
 def test_any_other_source_by_its_spec_id(aep: RunningEmulator) -> None:
     operator = AEPCreateSourceConnectionOperator(
         task_id="s", name="n", connection_spec_id=UUID, data_format="delimited", path="/in/file.csv"
