@@ -169,7 +169,10 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
         ``fail``, or ``update`` it with JSON Patch (Flow Service resources only).
     :param create_retries: how many times a create is repeated after a lost answer when a new
         look-up shows AEP did not create it.
-    :param create_retry_delay: seconds to wait before such a repeat.
+    :param create_retry_delay: seconds between two look-ups for a resource whose create answer was lost.
+    :param lost_answer_wait: how long to keep looking for such a resource before the create is sent
+        again: a create AEP finishes after the client's timeout appears within it instead of being
+        made twice.
     """
 
     kind: ClassVar[ResourceKind]
@@ -180,6 +183,7 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
         if_exists: IfExists = "reuse",
         create_retries: int = 2,
         create_retry_delay: float = 2.0,
+        lost_answer_wait: float = 10.0,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -197,6 +201,9 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
         self.if_exists = if_exists
         self.create_retries = create_retries
         self.create_retry_delay = create_retry_delay
+        if lost_answer_wait < 0:
+            raise AEPConfigError(f"lost_answer_wait: must be >= 0, got {lost_answer_wait}")
+        self.lost_answer_wait = lost_answer_wait
 
     # -- what subclasses declare ------------------------------------------------------------
 
@@ -350,8 +357,9 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
                     params=dict(self.kind.create_params) or None,
                 )
             except (AEPTransportError, AEPServerError) as error:
-                # AEP may have created it before the answer got lost: never POST again blindly.
-                found = self.find_existing(payload)
+                # AEP may have created it before the answer got lost, or may still be creating it
+                # (a create slower than the client's timeout): never POST again blindly.
+                found = self.find_after_lost_answer(payload)
                 if found is not None:
                     resource_id = self.resource_id(found)
                     self.log.warning(
@@ -364,12 +372,11 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
                 if attempt > self.create_retries:
                     raise
                 self.log.warning(
-                    "Creating %s got no usable answer (%s) and it does not exist; trying again in %.1f s",
+                    "Creating %s got no usable answer (%s) and it did not appear within %.0f s; trying again",
                     label,
                     error,
-                    self.create_retry_delay,
+                    self.lost_answer_wait,
                 )
-                time.sleep(self.create_retry_delay)
                 continue
             except (AEPConflictError, AEPBadRequestError) as error:
                 if isinstance(error, AEPBadRequestError) and not _is_name_taken(error):
@@ -386,6 +393,16 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
             self.log.info("Created %s: %s", label, resource_id)
             item = answer if isinstance(answer, dict) else {"id": resource_id}
             return self.converge(resource_id, item, payload, label)
+
+    def find_after_lost_answer(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
+        """Look for a resource whose create answer was lost, every ``create_retry_delay`` seconds for
+        up to ``lost_answer_wait`` seconds: AEP may still be storing it after the client gave up."""
+        deadline = time.monotonic() + self.lost_answer_wait
+        while True:
+            found = self.find_existing(payload)
+            if found is not None or time.monotonic() >= deadline:
+                return found
+            time.sleep(max(0.0, min(self.create_retry_delay, deadline - time.monotonic())))
 
     def converge(
         self, resource_id: str, item: dict[str, Any], payload: Mapping[str, Any], label: str

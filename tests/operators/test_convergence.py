@@ -7,6 +7,9 @@ each create one. Every task must still return the same ids, and no duplicate may
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -67,3 +70,25 @@ def test_reruns_after_a_race_reuse_the_winner(aep: RunningEmulator, latency: flo
     again = payments_batch(Tutorial("001"))
     assert again == first[0]
     assert resource_counts(aep) == dict.fromkeys(KINDS, 1)
+
+
+def test_a_create_aep_finishes_after_the_clients_timeout_is_not_made_twice(
+    aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fault matrix's slow-commit row: the create answer is lost to the client's timeout while AEP is
+    still storing it; the task keeps looking instead of sending the create again."""
+    schema = Tutorial("001").target_schema("Slow commit schema")
+    connection = json.loads(os.environ["AIRFLOW_CONN_AEP_DEFAULT"])
+    connection["extra"]["timeout"] = 1
+    monkeypatch.setenv("AIRFLOW_CONN_AEP_DEFAULT", json.dumps(connection))
+    aep.configure(create_latency_seconds=2.0)
+    dataset_id = run(
+        AEPCreateDatasetOperator(
+            task_id="dataset", name="Slow dataset", schema_id=schema, create_retry_delay=0.5
+        )
+    )[0]
+    time.sleep(2.5)  # any create still in flight on the emulator is stored by now
+    datasets = [d["id"] for d in aep.state()["prod"]["dataSets"] if d["name"] == "Slow dataset"]
+    assert datasets == [dataset_id]
+    posts = [r for r in aep.requests() if r["method"] == "POST" and r["path"].endswith("/dataSets")]
+    assert len(posts) == 1, "the create was not sent again"
