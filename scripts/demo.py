@@ -78,6 +78,7 @@ class DemoResult:
     deleted_resources: Counter[str] = field(default_factory=Counter)
     flow_runs: list[str] = field(default_factory=list)
     records: int = 0
+    failed_rows: int | None = None
     api_calls: int = 0
     log_path: Path | None = None
 
@@ -154,20 +155,24 @@ def output_records(flow_run: dict[str, Any]) -> int:
     return int(summary.get("outputRecordCount") or 0)
 
 
-def xcom_created_flags(db_path: Path, dag_id: str) -> tuple[str, str, list[bool]]:
-    """The latest run of ``dag_id``: its run id, state and the ``created`` XCom each ensure task pushed."""
+def latest_dag_run_xcoms(db_path: Path, dag_id: str) -> tuple[str, str, dict[str, list[Any]]]:
+    """The latest run of ``dag_id``: its run id, state, and the ``created`` and ``run_report`` XComs
+    its tasks pushed (each key: the list of values, one per task)."""
     with sqlite3.connect(db_path) as db:
         row = db.execute(
             "SELECT run_id, state FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", (dag_id,)
         ).fetchone()
         if row is None:
-            return "", "not run", []
+            return "", "not run", {}
         run_id, state = str(row[0]), str(row[1])
-        values = db.execute(
-            "SELECT value FROM xcom WHERE dag_id = ? AND run_id = ? AND key = 'created'", (dag_id, run_id)
+        rows = db.execute(
+            "SELECT key, value FROM xcom WHERE dag_id = ? AND run_id = ? AND key IN (?, ?)",
+            (dag_id, run_id, "created", "run_report"),
         ).fetchall()
-    flags = [bool(json.loads(value)) if isinstance(value, str) else bool(value) for (value,) in values]
-    return run_id, state, flags
+    values: dict[str, list[Any]] = {}
+    for key, value in rows:
+        values.setdefault(str(key), []).append(json.loads(value) if isinstance(value, str) else value)
+    return run_id, state, values
 
 
 def run_one(
@@ -207,15 +212,30 @@ def run_one(
             continue
         result.flow_runs.append(str(flow_run.get("metrics", {}).get("statusSummary", {}).get("status", "?")))
         result.records += records - (earlier or 0)
-    _, result.state, flags = xcom_created_flags(home / "airflow.db", run.dag_id)
+    _, result.state, xcoms = latest_dag_run_xcoms(home / "airflow.db", run.dag_id)
+    flags = [bool(flag) for flag in xcoms.get("created", [])]
     result.created = sum(flags)
     result.reused = len(flags) - result.created
+    reports = [report for report in xcoms.get("run_report", []) if isinstance(report, dict)]
+    if reports:  # the run reports of the DAG run's waits: rows AEP dropped
+        result.failed_rows = sum(int(report.get("records", {}).get("failed") or 0) for report in reports)
     return result
 
 
 def print_summary(results: list[DemoResult]) -> None:
     """The table the demo ends with."""
-    header = ("DAG", "date", "state", "created", "reused", "flow runs", "records", "API calls", "time")
+    header = (
+        "DAG",
+        "date",
+        "state",
+        "created",
+        "reused",
+        "flow runs",
+        "records",
+        "failed rows",
+        "API calls",
+        "time",
+    )
     rows = [header]
     for result in results:
         conf = ",".join(str(value) for value in result.run.conf.values())
@@ -233,6 +253,7 @@ def print_summary(results: list[DemoResult]) -> None:
                 str(result.reused),
                 flow_runs,
                 str(result.records),
+                "-" if result.failed_rows is None else str(result.failed_rows),
                 str(result.api_calls),
                 f"{result.seconds:.0f} s",
             )
