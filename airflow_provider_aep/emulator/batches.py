@@ -74,3 +74,10 @@ def render_batch(store: Store, sandbox: str, batch_id: str) -> Resource | None:
 
 def _record_count(error: dict[str, Any]) -> dict[str, Any]:
     return {"recordCount": error["recordCount"]} if isinstance(error.get("recordCount"), int) else {}
+
+
+def all_batches(store: Store, sandbox: str) -> list[Resource]:
+    """Every batch the finished runs of a sandbox wrote, oldest first."""
+    ids = [run["plan"].get("batchId") for run in store.kind(sandbox, "runs").values()]
+    found = [render_batch(store, sandbox, batch_id) for batch_id in ids if batch_id]
+    return sorted((batch for batch in found if batch), key=lambda batch: (batch["created"], batch["id"]))

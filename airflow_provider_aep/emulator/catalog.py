@@ -1,7 +1,7 @@
 """Catalog Service (``/data/foundation/catalog``): datasets.
 
 Sources: ``catalog.yaml`` (``createDataset``, ``listDatasets``, ``retrieveDataset``, ``deleteDataset``,
-``retrieveBatch``)
+``listBatches``, ``retrieveBatch``)
 and the pages summarised in ``adobe-docs/catalog/`` (``help/catalog/api/filter-data.md``,
 ``list-objects.md``, ``look-up-object.md``).
 """
@@ -144,6 +144,37 @@ def get_batch(call: Call) -> Response:
     return json_response({batch["id"]: {key: value for key, value in batch.items() if key != "id"}})
 
 
+def list_batches(call: Call) -> Response:
+    """``GET /batches``: the batches runs wrote, keyed by id, paged like every Catalog list (20 without
+    ``limit``), filtered by ``dataSet``, ``status``, ``createdAfter``/``createdBefore`` (exclusive, epoch
+    ms) and ``property`` (``catalog.yaml`` ``listBatches``; help/catalog/api/filter-data.md)."""
+    from airflow_provider_aep.emulator import batches, runs
+
+    query = call.request.query_params
+    limit = int_param(query, "limit", DEFAULT_LIMIT, MIN_LIMIT, MAX_LIMIT, catalog_bad_request)
+    start = int_param(query, "start", 0, 0, None, catalog_bad_request)
+    after = int_param(query, "createdAfter", 0, 0, None, catalog_bad_request)
+    before = int_param(query, "createdBefore", 2**62, 0, None, catalog_bad_request)
+    runs.refresh_sandbox(call.store, call.sandbox)
+    selected = [
+        batch
+        for batch in batches.all_batches(call.store, call.sandbox)
+        if after < batch["created"] < before
+        and (query.get("status") is None or batch["status"] == query.get("status"))
+        and (
+            query.get("dataSet") is None
+            or any(related.get("id") == query.get("dataSet") for related in batch["relatedObjects"])
+        )
+    ]
+    properties = [value for key, value in call.query if key == "property"]
+    try:
+        selected = apply_filters(selected, properties)
+    except ApiError as exc:
+        raise catalog_error(400, "Invalid property filter") from exc
+    page = selected[start : start + limit]
+    return json_response({batch["id"]: {k: v for k, v in batch.items() if k != "id"} for batch in page})
+
+
 def catalog_routes(store: Store) -> list[Route]:
     """Catalog routes, wrapped with the gateway checks; creating a dataset takes the create latency."""
     route = platform_routes(store, PREFIX, catalog_bad_request)
@@ -152,5 +183,6 @@ def catalog_routes(store: Store) -> list[Route]:
         route("/dataSets", create_dataset, "POST", creates=True),
         route("/dataSets/{id}", get_dataset, "GET"),
         route("/dataSets/{id}", delete_dataset, "DELETE"),
+        route("/batches", list_batches, "GET"),
         route("/batches/{id}", get_batch, "GET"),
     ]

@@ -28,7 +28,7 @@ from .spec_operations import Operation, operations
 # spec file -> (gateway path of the service, the ``type`` family of its error bodies, operations routed)
 SERVICES = {
     "flow-service.yaml": (FLOW, "FLOW-", 28),
-    "catalog.yaml": (CATALOG, "CAT-", 5),
+    "catalog.yaml": (CATALOG, "CAT-", 6),
     "schema-registry.yaml": (SCHEMAS, "XDM-", 9),
     "data-prep.yaml": (CONVERSION, "MAPPER-", 3),
     "streaming-ingestion.yaml": ("", "DCS-", 2),

@@ -279,3 +279,32 @@ def test_a_run_can_succeed_with_dropped_rows_and_its_batch_says_so(
     assert batch["relatedObjects"] == [{"type": "dataSet", "id": batch_setup["dataset"]}]
     assert batch["tags"] == {"acp_enableErrorDiagnostics": True, "acp_partialIngestionPercent": 5}
     assert [error["code"] for error in batch["errors"]] == ["INGEST-1212-400"]
+
+
+def test_catalog_lists_the_batches_runs_wrote_filtered_by_dataset_and_creation_time(
+    aep: PlatformClient, emulator: RunningEmulator, batch_setup: dict[str, str]
+) -> None:
+    flow_id = aep.once_flow(batch_setup)
+    today = int(time.time()) // DAY * DAY
+    for days in (3, 2):
+        aep.created_id(
+            "POST", f"{FLOW}/runs", _run_body(flow_id, today - days * DAY, today - (days - 1) * DAY)
+        )
+    emulator.advance_clock(2)
+    listed = aep.request("GET", "/data/foundation/catalog/batches").json()
+    assert len(listed) == 2
+    assert all(
+        batch["relatedObjects"] == [{"type": "dataSet", "id": batch_setup["dataset"]}]
+        for batch in listed.values()
+    )
+    by_dataset = aep.request(
+        "GET", "/data/foundation/catalog/batches", params={"dataSet": batch_setup["dataset"]}
+    ).json()
+    assert set(by_dataset) == set(listed)
+    assert aep.request("GET", "/data/foundation/catalog/batches", params={"dataSet": "other"}).json() == {}
+    newest = max(batch["created"] for batch in listed.values())
+    older = aep.request(
+        "GET", "/data/foundation/catalog/batches", params={"createdBefore": str(newest)}
+    ).json()
+    assert len(older) == 1
+    assert aep.request("GET", "/data/foundation/catalog/batches", params={"limit": "0"}).status_code == 400
