@@ -104,6 +104,11 @@ record counts and batch ids: `aep_payments_downstream` runs on it.
         poke_interval=2,
         timeout=3600,
         outlets=[PAYMENTS_DATASETS],
+        # Airflow registers the first event of an asset found through an alias by inserting the asset;
+        # two waits of overlapping DAG runs finishing in the same instant race on that insert and
+        # Airflow fails one of them (a unique-key violation in the API server). One wait at a time
+        # finishes its event, the runs themselves still overlap.
+        task_kwargs={"wait": {"max_active_tis_per_dag": 1}},
         sandbox=SANDBOX,
         group_id="ingest_window",
         prefix_group_id=False,  # task ids run_window, wait_for_run
