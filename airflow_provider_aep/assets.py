@@ -41,9 +41,9 @@ class AEPDatasetRef(NamedTuple):
 
     (A ``NamedTuple``, not a dataclass: this module is imported when a DAG file is parsed.)
 
-    :param org_id: the IMS organization id, ``<ID>@AdobeOrg``.
-    :param sandbox: the sandbox name, lower case.
-    :param dataset_id: the Catalog dataset id.
+    :ivar org_id: the IMS organization id, ``<ID>@AdobeOrg``.
+    :ivar sandbox: the sandbox name, lower case.
+    :ivar dataset_id: the Catalog dataset id.
     """
 
     org_id: str

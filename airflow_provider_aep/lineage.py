@@ -52,11 +52,11 @@ class SourceRef(NamedTuple):
 class DataflowLineage(NamedTuple):
     """A dataflow's inputs and outputs in one org and sandbox.
 
-    :param org_id: the IMS org (normalised as in the asset URI).
-    :param sandbox: the sandbox (lower case).
-    :param flow_id: the dataflow.
-    :param dataset_ids: the datasets its target connections write (``params.dataSetId``).
-    :param sources: its source connections (read only for OpenLineage; empty otherwise).
+    :ivar org_id: the IMS org (normalised as in the asset URI).
+    :ivar sandbox: the sandbox (lower case).
+    :ivar flow_id: the dataflow.
+    :ivar dataset_ids: the datasets its target connections write (``params.dataSetId``).
+    :ivar sources: its source connections (read only for OpenLineage; empty otherwise).
     """
 
     org_id: str
@@ -119,13 +119,13 @@ def read_dataflow_lineage(hook: AEPHook, flow_id: str, *, with_sources: bool = F
 class Ingestion(NamedTuple):
     """What an ingesting task's run(s) did, read from their reports.
 
-    :param flow_id: the dataflow.
-    :param run_ids: the runs (one for the run operator; the covering runs in the sensor's window mode).
-    :param window_start: the data window's start, epoch seconds (``None`` when nobody shows one).
-    :param window_end: the data window's end, epoch seconds.
-    :param records: ``input_records``, ``output_records``, ``failed_records`` summed over the runs
+    :ivar flow_id: the dataflow.
+    :ivar run_ids: the runs (one for the run operator; the covering runs in the sensor's window mode).
+    :ivar window_start: the data window's start, epoch seconds (``None`` when nobody shows one).
+    :ivar window_end: the data window's end, epoch seconds.
+    :ivar records: ``input_records``, ``output_records``, ``failed_records`` summed over the runs
         (``None`` when no run reports the count).
-    :param batch_ids: the Catalog batches the runs wrote, each once.
+    :ivar batch_ids: the Catalog batches the runs wrote, each once.
     """
 
     flow_id: str | None

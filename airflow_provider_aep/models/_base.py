@@ -150,8 +150,8 @@ class XdmSchemaReference(AEPModel):
     """A reference to an XDM schema by ``$id`` and content type (Catalog ``schemaRef``, Data Prep
     ``outputSchema.schemaRef``).
 
-    :param id: the schema ``$id`` (``https://ns.adobe.com/<tenant>/schemas/<hex>``).
-    :param contentType: the XDM media type, e.g. ``application/vnd.adobe.xed-full+json;version=1``.
+    :ivar id: the schema ``$id`` (``https://ns.adobe.com/<tenant>/schemas/<hex>``).
+    :ivar contentType: the XDM media type, e.g. ``application/vnd.adobe.xed-full+json;version=1``.
     """
 
     id: NonEmptyStr

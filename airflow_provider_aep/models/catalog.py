@@ -11,11 +11,11 @@ class Dataset(AEPOpenModel):
     """A dataset bound to an XDM schema. Catalog accepts more fields (``enableErrorDiagnostics``,
     ``observableSchema``...): they are passed through.
 
-    :param name: the dataset name.
-    :param schemaRef: the schema ``$id`` and its XDM content type.
-    :param description: optional description.
-    :param tags: optional tags, name to list of values (``{"unifiedProfile": ["enabled: true"]}``).
-    :param fileDescription: optional file settings (``format``, ``delimiters``...).
+    :ivar name: the dataset name.
+    :ivar schemaRef: the schema ``$id`` and its XDM content type.
+    :ivar description: optional description.
+    :ivar tags: optional tags, name to list of values (``{"unifiedProfile": ["enabled: true"]}``).
+    :ivar fileDescription: optional file settings (``format``, ``delimiters``...).
     """
 
     name: NonEmptyStr

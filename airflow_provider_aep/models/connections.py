@@ -45,8 +45,8 @@ DataFormat = Literal["delimited", "json", "parquet", "tabular"]
 class ConnectionSpecRef(AEPModel):
     """Which connection (or flow) spec a resource implements.
 
-    :param id: the spec id, a UUID fixed per source (the data lake is ``c604ff05-...``).
-    :param version: the spec version, ``"1.0"`` in every tutorial.
+    :ivar id: the spec id, a UUID fixed per source (the data lake is ``c604ff05-...``).
+    :ivar version: the spec version, ``"1.0"`` in every tutorial.
     """
 
     id: UUIDStr
@@ -56,9 +56,9 @@ class ConnectionSpecRef(AEPModel):
 class ClientIdSecretParams(AEPModel):
     """``auth.params`` of ``Client-Id-Secret Based Authentication`` (PayPal, SFMC on Azure).
 
-    :param host: the source host (PayPal API host, SFMC subdomain host).
-    :param clientId: the source application's client id.
-    :param clientSecret: the source application's client secret.
+    :ivar host: the source host (PayPal API host, SFMC subdomain host).
+    :ivar clientId: the source application's client id.
+    :ivar clientSecret: the source application's client secret.
     """
 
     host: NonEmptyStr
@@ -69,9 +69,9 @@ class ClientIdSecretParams(AEPModel):
 class OAuth2ClientCredentialParams(AEPModel):
     """``auth.params`` of ``OAuth2 Client Credential`` (Salesforce Marketing Cloud on AWS).
 
-    :param subdomain: the Marketing Cloud subdomain.
-    :param clientId: the installed package's client id.
-    :param clientSecret: the installed package's client secret.
+    :ivar subdomain: the Marketing Cloud subdomain.
+    :ivar clientId: the installed package's client id.
+    :ivar clientSecret: the installed package's client secret.
     """
 
     subdomain: NonEmptyStr
@@ -82,8 +82,8 @@ class OAuth2ClientCredentialParams(AEPModel):
 class PayPalAuth(AEPModel):
     """PayPal account credentials.
 
-    :param specName: always ``Client-Id-Secret Based Authentication``.
-    :param params: ``host``, ``clientId``, ``clientSecret``.
+    :ivar specName: always ``Client-Id-Secret Based Authentication``.
+    :ivar params: ``host``, ``clientId``, ``clientSecret``.
     """
 
     specName: Literal["Client-Id-Secret Based Authentication"]
@@ -93,8 +93,8 @@ class PayPalAuth(AEPModel):
 class SalesforceMarketingCloudAzureAuth(AEPModel):
     """Salesforce Marketing Cloud credentials for Experience Platform on Azure.
 
-    :param specName: always ``Client-Id-Secret Based Authentication``.
-    :param params: ``host``, ``clientId``, ``clientSecret``.
+    :ivar specName: always ``Client-Id-Secret Based Authentication``.
+    :ivar params: ``host``, ``clientId``, ``clientSecret``.
     """
 
     specName: Literal["Client-Id-Secret Based Authentication"]
@@ -104,8 +104,8 @@ class SalesforceMarketingCloudAzureAuth(AEPModel):
 class SalesforceMarketingCloudAwsAuth(AEPModel):
     """Salesforce Marketing Cloud credentials for Experience Platform on AWS.
 
-    :param specName: always ``OAuth2 Client Credential``.
-    :param params: ``subdomain``, ``clientId``, ``clientSecret``.
+    :ivar specName: always ``OAuth2 Client Credential``.
+    :ivar params: ``subdomain``, ``clientId``, ``clientSecret``.
     """
 
     specName: Literal["OAuth2 Client Credential"]
@@ -120,8 +120,8 @@ class GenericAuth(AEPModel):
     shared access signature whatever its name) is held as a :class:`~pydantic.SecretStr`, so it stays
     masked everywhere but in :meth:`to_payload`.
 
-    :param specName: the authentication spec name of the source's connection spec.
-    :param params: the credentials and settings the source asks for.
+    :ivar specName: the authentication spec name of the source's connection spec.
+    :ivar params: the credentials and settings the source asks for.
     """
 
     specName: NonEmptyStr
@@ -180,10 +180,10 @@ _TYPED_AUTH: dict[str, tuple[str, dict[str, type[AuthModel]]]] = {
 class BaseConnection(AEPModel):
     """A base connection (an account): ``POST /connections``.
 
-    :param name: the connection name, unique enough to be looked up on re-runs.
-    :param description: optional description.
-    :param connectionSpec: the source's connection spec (PayPal ``221c7626-...``, SFMC ``ea1c2a08-...``).
-    :param auth: ``{specName, params}``; typed for PayPal and SFMC (Azure or AWS), generic otherwise.
+    :ivar name: the connection name, unique enough to be looked up on re-runs.
+    :ivar description: optional description.
+    :ivar connectionSpec: the source's connection spec (PayPal ``221c7626-...``, SFMC ``ea1c2a08-...``).
+    :ivar auth: ``{specName, params}``; typed for PayPal and SFMC (Azure or AWS), generic otherwise.
     """
 
     name: NonEmptyStr
@@ -212,8 +212,8 @@ class BaseConnection(AEPModel):
 class SourceSchemaRef(AEPModel):
     """The XDM schema describing the source data (ad-hoc schema) or the target schema.
 
-    :param id: the schema ``$id``.
-    :param version: the XDM media type, e.g. ``application/vnd.adobe.xed-full+json;version=1``.
+    :ivar id: the schema ``$id``.
+    :ivar version: the XDM media type, e.g. ``application/vnd.adobe.xed-full+json;version=1``.
     """
 
     id: NonEmptyStr
@@ -223,8 +223,8 @@ class SourceSchemaRef(AEPModel):
 class SourceData(AEPOpenModel):
     """``data`` of a source connection; AEP accepts more settings (say ``properties``) than modelled.
 
-    :param format: ``delimited``, ``json``, ``parquet`` (files) or ``tabular`` (tables).
-    :param schema: optional ad-hoc schema of the source data.
+    :ivar format: ``delimited``, ``json``, ``parquet`` (files) or ``tabular`` (tables).
+    :ivar schema: optional ad-hoc schema of the source data.
     """
 
     format: DataFormat
@@ -234,8 +234,8 @@ class SourceData(AEPOpenModel):
 class ColumnXdm(AEPOpenModel):
     """The XDM type a source column maps to.
 
-    :param type: XDM type (``string``, ``integer``...).
-    :param format: optional format, e.g. ``date-time``.
+    :ivar type: XDM type (``string``, ``integer``...).
+    :ivar format: optional format, e.g. ``date-time``.
     """
 
     type: NonEmptyStr
@@ -245,10 +245,10 @@ class ColumnXdm(AEPOpenModel):
 class SourceColumn(AEPOpenModel):
     """One column of a tabular source.
 
-    :param name: the column name in the source.
-    :param type: the column type in the source.
-    :param xdm: the XDM type it maps to.
-    :param meta:xdmType: optional XDM type hint (``date-time``).
+    :ivar name: the column name in the source.
+    :ivar type: the column type in the source.
+    :ivar xdm: the XDM type it maps to.
+    :ivar meta:xdmType: optional XDM type hint (``date-time``).
     """
 
     name: NonEmptyStr
@@ -260,9 +260,9 @@ class SourceColumn(AEPOpenModel):
 class SourceParams(AEPOpenModel):
     """``params`` of a source connection; sources accept more parameters than modelled.
 
-    :param tableName: the table to read (tabular sources).
-    :param columns: the columns to read (tabular sources).
-    :param path: the file or object path (file sources, and PayPal in one tutorial).
+    :ivar tableName: the table to read (tabular sources).
+    :ivar columns: the columns to read (tabular sources).
+    :ivar path: the file or object path (file sources, and PayPal in one tutorial).
     """
 
     tableName: NonEmptyStr | None = None
@@ -273,13 +273,13 @@ class SourceParams(AEPOpenModel):
 class SourceConnection(AEPModel):
     """A source connection: ``POST /sourceConnections``.
 
-    :param name: the source connection name.
-    :param description: optional description.
-    :param baseConnectionId: the base connection (account) id; streaming sources have none.
-    :param providerId: the provider id of a streaming source (Shopify streaming).
-    :param connectionSpec: the source's connection spec.
-    :param data: the data format and optional source schema.
-    :param params: table, columns or path to read.
+    :ivar name: the source connection name.
+    :ivar description: optional description.
+    :ivar baseConnectionId: the base connection (account) id; streaming sources have none.
+    :ivar providerId: the provider id of a streaming source (Shopify streaming).
+    :ivar connectionSpec: the source's connection spec.
+    :ivar data: the data format and optional source schema.
+    :ivar params: table, columns or path to read.
     """
 
     name: NonEmptyStr
@@ -294,8 +294,8 @@ class SourceConnection(AEPModel):
 class TargetData(AEPModel):
     """``data`` of a target connection.
 
-    :param format: optional data format (``json`` for streaming sources).
-    :param schema: the target XDM schema of the dataset.
+    :ivar format: optional data format (``json`` for streaming sources).
+    :ivar schema: the target XDM schema of the dataset.
     """
 
     format: DataFormat | None = None
@@ -305,7 +305,7 @@ class TargetData(AEPModel):
 class TargetParams(AEPOpenModel):
     """``params`` of a target connection.
 
-    :param dataSetId: the target dataset id (AEP rejects an unknown one).
+    :ivar dataSetId: the target dataset id (AEP rejects an unknown one).
     """
 
     dataSetId: NonEmptyStr
@@ -314,11 +314,11 @@ class TargetParams(AEPOpenModel):
 class TargetConnection(AEPModel):
     """A data lake target connection: ``POST /targetConnections``.
 
-    :param name: the target connection name.
-    :param description: optional description.
-    :param connectionSpec: the data lake spec ``c604ff05-7f1a-43c0-8e18-33bf874cb11c`` (the default).
-    :param data: the target schema and optional format.
-    :param params: the target dataset.
+    :ivar name: the target connection name.
+    :ivar description: optional description.
+    :ivar connectionSpec: the data lake spec ``c604ff05-7f1a-43c0-8e18-33bf874cb11c`` (the default).
+    :ivar data: the target schema and optional format.
+    :ivar params: the target dataset.
     """
 
     name: NonEmptyStr

@@ -35,11 +35,11 @@ class ScheduleParams(AEPModel):
     Numbers may be given as strings, as the tutorials do (``"1567411548"``, ``"30"``); the payload
     keeps the type given.
 
-    :param startTime: first run, Unix epoch seconds.
-    :param frequency: ``once``, ``minute``, ``hour``, ``day`` or ``week``.
-    :param interval: periods between runs; required unless ``once`` (``>= 15`` for ``minute``).
-    :param backfill: whether the first run ingests the data already there; not with ``once``.
-    :param endTime: optional last run, Unix epoch seconds (some flow specs accept it).
+    :ivar startTime: first run, Unix epoch seconds.
+    :ivar frequency: ``once``, ``minute``, ``hour``, ``day`` or ``week``.
+    :ivar interval: periods between runs; required unless ``once`` (``>= 15`` for ``minute``).
+    :ivar backfill: whether the first run ingests the data already there; not with ``once``.
+    :ivar endTime: optional last run, Unix epoch seconds (some flow specs accept it).
     """
 
     startTime: EpochSeconds
@@ -72,9 +72,9 @@ class ScheduleParams(AEPModel):
 class DeltaColumn(AEPModel):
     """The column that tells new rows from ingested ones (CRM and database sources).
 
-    :param name: the column name.
-    :param dateFormat: optional date format of the column.
-    :param timezone: optional time zone of the column.
+    :ivar name: the column name.
+    :ivar dateFormat: optional date format of the column.
+    :ivar timezone: optional time zone of the column.
     """
 
     name: NonEmptyStr
@@ -85,7 +85,7 @@ class DeltaColumn(AEPModel):
 class CopyParams(AEPModel):
     """Parameters of the ``Copy`` transformation.
 
-    :param deltaColumn: the incremental column.
+    :ivar deltaColumn: the incremental column.
     """
 
     deltaColumn: DeltaColumn
@@ -94,8 +94,8 @@ class CopyParams(AEPModel):
 class MappingParams(AEPModel):
     """Parameters of the ``Mapping`` transformation.
 
-    :param mappingId: the Data Prep mapping set id.
-    :param mappingVersion: the mapping set version, a number or a string (both are documented).
+    :ivar mappingId: the Data Prep mapping set id.
+    :ivar mappingVersion: the mapping set version, a number or a string (both are documented).
     """
 
     mappingId: NonEmptyStr
@@ -105,8 +105,8 @@ class MappingParams(AEPModel):
 class CopyTransformation(AEPModel):
     """The ``Copy`` transformation.
 
-    :param name: ``Copy``.
-    :param params: its ``deltaColumn``.
+    :ivar name: ``Copy``.
+    :ivar params: its ``deltaColumn``.
     """
 
     name: Literal["Copy"]
@@ -116,8 +116,8 @@ class CopyTransformation(AEPModel):
 class MappingTransformation(AEPModel):
     """The ``Mapping`` transformation.
 
-    :param name: ``Mapping``.
-    :param params: the mapping set id and version.
+    :ivar name: ``Mapping``.
+    :ivar params: the mapping set id and version.
     """
 
     name: Literal["Mapping"]
@@ -127,8 +127,8 @@ class MappingTransformation(AEPModel):
 class GenericTransformation(AEPModel):
     """Any other transformation a flow spec declares: ``params`` is passed through.
 
-    :param name: the transformation name from the flow spec.
-    :param params: its parameters.
+    :ivar name: the transformation name from the flow spec.
+    :ivar params: its parameters.
     """
 
     name: NonEmptyStr
@@ -159,14 +159,14 @@ class Dataflow(AEPModel):
     ``state`` is refused: AEP answers ``1410-400`` when it is sent on create (a new flow is
     enabled; disable it afterwards with the ``action`` endpoint).
 
-    :param name: the dataflow name.
-    :param description: optional description.
-    :param flowSpec: the flow spec (``CRMToAEP`` ``14518937-...``, Shopify ``e77fde5a-...``).
-    :param sourceConnectionIds: at least one source connection id.
-    :param targetConnectionIds: at least one target connection id.
-    :param transformations: ``Copy`` (``deltaColumn``) and ``Mapping`` (``mappingId``) steps.
-    :param scheduleParams: the schedule of a batch dataflow.
-    :param options: optional flow options (``partialIngestionPercent``, ``errorDiagnosticsEnabled``).
+    :ivar name: the dataflow name.
+    :ivar description: optional description.
+    :ivar flowSpec: the flow spec (``CRMToAEP`` ``14518937-...``, Shopify ``e77fde5a-...``).
+    :ivar sourceConnectionIds: at least one source connection id.
+    :ivar targetConnectionIds: at least one target connection id.
+    :ivar transformations: ``Copy`` (``deltaColumn``) and ``Mapping`` (``mappingId``) steps.
+    :ivar scheduleParams: the schedule of a batch dataflow.
+    :ivar options: optional flow options (``partialIngestionPercent``, ``errorDiagnosticsEnabled``).
     """
 
     name: NonEmptyStr
@@ -192,10 +192,10 @@ class Dataflow(AEPModel):
 class FlowRunParams(AEPModel):
     """The window of an on-demand run, Unix epoch seconds (numbers or strings of digits).
 
-    :param startTime: when the run starts.
-    :param windowStartTime: start of the data window.
-    :param windowEndTime: end of the data window, after its start.
-    :param deltaColumn: optional incremental column.
+    :ivar startTime: when the run starts.
+    :ivar windowStartTime: start of the data window.
+    :ivar windowEndTime: end of the data window, after its start.
+    :ivar deltaColumn: optional incremental column.
     """
 
     startTime: EpochSeconds
@@ -213,8 +213,8 @@ class FlowRunParams(AEPModel):
 class FlowRunRequest(AEPModel):
     """An on-demand run of a batch dataflow scheduled ``once``: ``POST /runs``.
 
-    :param flowId: the dataflow id.
-    :param params: the run start and data window.
+    :ivar flowId: the dataflow id.
+    :ivar params: the run start and data window.
     """
 
     flowId: UUIDStr

@@ -35,12 +35,12 @@ SourceType = Literal["ATTRIBUTE", "EXPRESSION", "STATIC", "text/x.schema-path", 
 class LegacyMapping(AEPOpenModel):
     """One mapping of the legacy shape.
 
-    :param sourceAttribute: the source field.
-    :param destinationXdmPath: the XDM path it fills (``person.name.firstName``).
-    :param identity: whether the field is an identity.
-    :param version: the mapping version, ``0``.
-    :param identityGroup: optional identity group.
-    :param namespaceCode: optional identity namespace.
+    :ivar sourceAttribute: the source field.
+    :ivar destinationXdmPath: the XDM path it fills (``person.name.firstName``).
+    :ivar identity: whether the field is an identity.
+    :ivar version: the mapping version, ``0``.
+    :ivar identityGroup: optional identity group.
+    :ivar namespaceCode: optional identity namespace.
     """
 
     sourceAttribute: NonEmptyStr
@@ -54,9 +54,9 @@ class LegacyMapping(AEPOpenModel):
 class CurrentMapping(AEPOpenModel):
     """One mapping of the current shape.
 
-    :param sourceType: ``ATTRIBUTE``, ``EXPRESSION`` or ``STATIC`` (older media-type names too).
-    :param source: the source field, expression or constant.
-    :param destination: the XDM path it fills.
+    :ivar sourceType: ``ATTRIBUTE``, ``EXPRESSION`` or ``STATIC`` (older media-type names too).
+    :ivar source: the source field, expression or constant.
+    :ivar destination: the XDM path it fills.
     """
 
     sourceType: SourceType
@@ -67,7 +67,7 @@ class CurrentMapping(AEPOpenModel):
 class OutputSchema(AEPModel):
     """The target schema of the current shape.
 
-    :param schemaRef: the schema ``$id`` and XDM content type.
+    :ivar schemaRef: the schema ``$id`` and XDM content type.
     """
 
     schemaRef: XdmSchemaReference
@@ -80,10 +80,10 @@ _CURRENT_MAPPINGS = TypeAdapter(list[CurrentMapping])
 class MappingSet(AEPOpenModel):
     """A mapping set, in either shape; ``id`` and ``version`` of the tutorials are passed through.
 
-    :param xdmSchema: legacy shape: the target schema ``$id``.
-    :param xdmVersion: legacy shape: the XDM version, ``1.0``.
-    :param outputSchema: current shape: ``{schemaRef: {id, contentType}}``.
-    :param mappings: at least one mapping, of the same shape as the set.
+    :ivar xdmSchema: legacy shape: the target schema ``$id``.
+    :ivar xdmVersion: legacy shape: the XDM version, ``1.0``.
+    :ivar outputSchema: current shape: ``{schemaRef: {id, contentType}}``.
+    :ivar mappings: at least one mapping, of the same shape as the set.
     """
 
     xdmSchema: NonEmptyStr | None = None

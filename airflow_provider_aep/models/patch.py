@@ -19,9 +19,9 @@ SUPPORTED_OPERATIONS = ("add", "replace", "remove")
 class PatchOperation(AEPModel):
     """One JSON Patch operation.
 
-    :param op: ``add``, ``replace`` or ``remove``, in any case.
-    :param path: a JSON Pointer starting with ``/`` (``/name``, ``/scheduleParams/interval``).
-    :param value: the new value; required for ``add`` and ``replace`` (``null`` is a value).
+    :ivar op: ``add``, ``replace`` or ``remove``, in any case.
+    :ivar path: a JSON Pointer starting with ``/`` (``/name``, ``/scheduleParams/interval``).
+    :ivar value: the new value; required for ``add`` and ``replace`` (``null`` is a value).
     """
 
     op: str

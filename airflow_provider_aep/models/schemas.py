@@ -65,7 +65,7 @@ def schema_class_refs(schema: Mapping[str, Any]) -> list[str]:
 class AllOfRef(AEPOpenModel):
     """One ``allOf`` entry of a schema: the class or a field group it implements.
 
-    :param $ref: the ``$id`` (or ``meta:altId``) of the class or field group.
+    :ivar $ref: the ``$id`` (or ``meta:altId``) of the class or field group.
     """
 
     ref: NonEmptyStr = Field(alias="$ref")
@@ -74,12 +74,13 @@ class AllOfRef(AEPOpenModel):
 class TenantSchema(AEPOpenModel):
     """A tenant schema: ``POST /tenant/schemas``. Other ``meta:*`` fields are passed through.
 
-    :param type: always ``object``.
-    :param title: the schema title, unique in the sandbox across every resource kind.
-    :param description: optional description.
-    :param allOf: the class, then any field groups; at least one entry must be a class.
-    :param meta:class: optional class ``$id``; when given it must be one of the ``allOf`` refs.
-    :param meta:xdmType: optional, ``object``.
+    ``meta:class`` (optional): the class ``$id``; when given it must be one of the ``allOf`` refs.
+    ``meta:xdmType`` (optional): ``object``.
+
+    :ivar type: always ``object``.
+    :ivar title: the schema title, unique in the sandbox across every resource kind.
+    :ivar description: optional description.
+    :ivar allOf: the class, then any field groups; at least one entry must be a class.
     """
 
     type: Literal["object"] = "object"
@@ -106,8 +107,8 @@ class TenantSchema(AEPOpenModel):
 class ClassAllOfEntry(AEPOpenModel):
     """One ``allOf`` entry of a class: a behaviour reference or class-level fields.
 
-    :param $ref: a behaviour (``https://ns.adobe.com/xdm/data/adhoc``) or field group.
-    :param properties: fields the class adds (``_adhoc`` for an ad-hoc class).
+    :ivar $ref: a behaviour (``https://ns.adobe.com/xdm/data/adhoc``) or field group.
+    :ivar properties: fields the class adds (``_adhoc`` for an ad-hoc class).
     """
 
     ref: str | None = Field(default=None, alias="$ref")
@@ -120,10 +121,10 @@ class AdhocClass(AEPOpenModel):
     ``allOf`` holds the ad-hoc behaviour and ``properties._adhoc``, an object whose ``properties``
     are the source fields; AEP renames ``_adhoc`` to ``_<guid>``.
 
-    :param type: always ``object``.
-    :param title: the class title, unique in the sandbox.
-    :param description: optional description.
-    :param allOf: ``{"$ref": "https://ns.adobe.com/xdm/data/adhoc"}`` and the ``_adhoc`` fields.
+    :ivar type: always ``object``.
+    :ivar title: the class title, unique in the sandbox.
+    :ivar description: optional description.
+    :ivar allOf: ``{"$ref": "https://ns.adobe.com/xdm/data/adhoc"}`` and the ``_adhoc`` fields.
     """
 
     type: Literal["object"] = "object"

@@ -118,8 +118,9 @@ class AEPCreateDatasetOperator(AEPEnsureResourceOperator):
 class AEPDeleteDatasetOperator(AEPDeleteResourceOperator):
     """Delete a dataset (``DELETE /dataSets/{id}``) and its data; returns its id, or ``None`` if missing.
 
+    ``ignore_missing=True``: succeed when it does not exist.
+
     :param dataset_id: the dataset id (templated as ``resource_id``).
-    :param ignore_missing: succeed when it does not exist.
     """
 
     service = "catalog"

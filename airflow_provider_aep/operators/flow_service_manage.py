@@ -346,9 +346,10 @@ class AEPDisableDataflowOperator(_AEPDataflowActionOperator):
 class AEPDeleteDataflowOperator(AEPDeleteResourceOperator):
     """Delete a dataflow (``DELETE /flows/{id}``); returns its id, or ``None`` if it was missing.
 
+    ``ignore_missing=True``: succeed when it does not exist.
+
     :param flow_id: the dataflow id (templated as ``resource_id``; ``dataflow_id``, its old name, still
         works).
-    :param ignore_missing: succeed when it does not exist.
     """
 
     service = "flowservice"
@@ -368,9 +369,10 @@ class AEPDeleteConnectionOperator(AEPDeleteResourceOperator):
     AEP refuses to delete a base connection still used by a dataflow (``1418-400``): delete the
     dataflow first.
 
+    ``ignore_missing=True``: succeed when it does not exist.
+
     :param connection_id: the connection id (templated as ``resource_id``).
     :param connection_type: ``base`` (``/connections``), ``source`` or ``target``.
-    :param ignore_missing: succeed when it does not exist.
     """
 
     service = "flowservice"

@@ -221,9 +221,10 @@ class AEPDeleteSchemaOperator(AEPDeleteResourceOperator):
 
     Delete the datasets that use a schema first: AEP refuses to delete a schema in use.
 
+    ``ignore_missing=True``: succeed when it does not exist.
+
     :param schema_id: the ``$id`` or ``meta:altId`` (templated as ``resource_id``).
     :param resource_type: ``schemas`` (default) or ``classes``.
-    :param ignore_missing: succeed when it does not exist.
     """
 
     service = "schemaregistry"
