@@ -1,4 +1,4 @@
-"""Every name the README's Public API table lists imports from the path it gives."""
+"""Every name the docs' Public API table (docs/reference/index.md) lists imports from the path it gives."""
 
 from __future__ import annotations
 
@@ -6,22 +6,28 @@ import importlib
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PUBLIC_API_PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "index.md"
 IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+PACKAGES = ("airflow_provider_aep", "aep_emulator")
 
 
 def public_api_rows() -> list[tuple[list[str], list[str]]]:
-    """(names, modules) of each row of the table under ``### Public API``."""
-    text = README.read_text()
-    section = text[text.index("### Public API") :]
-    section = section[: section.index("\n## ")]
+    """(names, modules) of each row of the first table under ``## Public API``."""
+    text = PUBLIC_API_PAGE.read_text()
+    lines = text[text.index("## Public API") :].splitlines()[1:]
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    table = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        table.append(line)
     rows = []
-    for line in section.splitlines():
+    for line in table:
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) != 2 or cells[0] in ("what", "---"):
             continue
         names = [name for name in re.findall(r"`([^`]+)`", cells[0]) if IDENTIFIER.fullmatch(name)]
-        modules = [m for m in re.findall(r"`([^`]+)`", cells[1]) if m.startswith("airflow_provider_aep")]
+        modules = [m for m in re.findall(r"`([^`]+)`", cells[1]) if m.startswith(PACKAGES)]
         rows.append((names, modules))
     return rows
 
