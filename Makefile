@@ -9,12 +9,12 @@ export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
 .PHONY: demo test lint typecheck docs unit install standalone bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml emulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv
 	# --compile-bytecode: with PYTHONDONTWRITEBYTECODE set, every Airflow process would otherwise
 	# compile its imports again (import airflow.sdk: 8.1 s instead of 2.4 s on the dev machine)
-	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'
+	$(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ./emulator -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)

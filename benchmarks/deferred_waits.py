@@ -50,9 +50,9 @@ from typing import IO, Any
 
 import httpx
 
-from airflow_provider_aep.emulator.runs import QUEUE_FRACTION
-from airflow_provider_aep.emulator.settings import EmulatorSettings, airflow_connection_env
-from airflow_provider_aep.emulator.testing import ADMIN_PREFIX
+from aep_emulator.runs import QUEUE_FRACTION
+from aep_emulator.settings import EmulatorSettings, airflow_connection_env
+from aep_emulator.testing import ADMIN_PREFIX
 from airflow_provider_aep.flow_runs import FlowRunReport
 from airflow_provider_aep.triggers.flow_run import AEPFlowRunTrigger
 
@@ -91,7 +91,7 @@ def free_port() -> int:
 
 def start_emulator(settings: EmulatorSettings, log: IO[bytes]) -> subprocess.Popen[bytes]:
     """``aep-emulator serve`` with ``settings``, in a new session (its own process group)."""
-    command = [sys.executable, "-m", "airflow_provider_aep.emulator", "serve"]
+    command = [sys.executable, "-m", "aep_emulator", "serve"]
     command += ["--host", settings.host, "--port", str(settings.port)]
     command += ["--run-duration", str(settings.run_duration_seconds)]
     command += ["--client-id", settings.client_id, "--client-secret", settings.client_secret]

@@ -114,7 +114,7 @@ def main() -> int:
     args = parser.parse_args()
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "airflow_provider_aep.emulator", "serve", "--host", HOST, "--port", str(port)],
+        [sys.executable, "-m", "aep_emulator", "serve", "--host", HOST, "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -62,7 +62,7 @@ class Emulator:
             [
                 sys.executable,
                 "-m",
-                "airflow_provider_aep.emulator",
+                "aep_emulator",
                 "serve",
                 "--host",
                 HOST,

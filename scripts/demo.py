@@ -272,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-duration", type=float, default=2.0, help="emulated seconds per flow run")
     args = parser.parse_args(argv)
 
-    from airflow_provider_aep.emulator.testing import RunningEmulator
+    from aep_emulator.testing import RunningEmulator
 
     if args.home.exists():
         shutil.rmtree(args.home)

@@ -47,8 +47,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # run as ``python scripts/fault_matrix.py``
     sys.path.insert(0, str(REPO_ROOT))
 
-from airflow_provider_aep.emulator.faults import FaultRule  # noqa: E402
-from airflow_provider_aep.emulator.testing import RunningEmulator  # noqa: E402
+from aep_emulator.faults import FaultRule  # noqa: E402
+from aep_emulator.testing import RunningEmulator  # noqa: E402
 from tests.e2e.harness import VENV_BIN, AirflowCli, epoch  # noqa: E402
 
 PAYMENTS = "aep_payments_batch"

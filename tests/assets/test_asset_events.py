@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from airflow.sdk import Asset, AssetAlias
 
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.assets import aep_dataset_asset
-from airflow_provider_aep.emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPConfigError, AEPFlowRunFailedError
 from airflow_provider_aep.hooks.aep import AEPHook
 from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator

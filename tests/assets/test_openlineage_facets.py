@@ -9,8 +9,8 @@ from unittest import mock
 import pytest
 from airflow.sdk import DAG
 
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.assets import aep_dataset_asset
-from airflow_provider_aep.emulator.testing import RunningEmulator
 from airflow_provider_aep.hooks.aep import AEPHook
 from airflow_provider_aep.lineage import convert_asset_to_openlineage, openlineage_enabled
 from airflow_provider_aep.operators import AEPCreateDatasetOperator

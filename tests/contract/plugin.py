@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator.recording import RECORD_ENV
+from aep_emulator.recording import RECORD_ENV
 from tests.contract.allowlist import load_allowlist, split_allowed
 from tests.contract.body_check import UNKNOWN_FIELD
 from tests.contract.request_check import Violation, check_request

@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_aep.emulator.recording import RECORD_ENV, RequestRecorder, append_line, record_requests
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.recording import RECORD_ENV, RequestRecorder, append_line, record_requests
+from aep_emulator.testing import RunningEmulator
 
 SECRET = "s3cret-Zq81x"
 
@@ -113,7 +113,7 @@ def test_lines_from_many_processes_never_interleave(tmp_path: Path) -> None:
     record_file = tmp_path / "requests.jsonl"
     writer = (
         "import sys\n"
-        "from airflow_provider_aep.emulator.recording import append_line\n"
+        "from aep_emulator.recording import append_line\n"
         "for index in range(200):\n"
         "    append_line(sys.argv[1], {'writer': sys.argv[2], 'index': index, 'pad': 'x' * 70000})\n"
     )

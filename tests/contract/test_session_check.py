@@ -19,7 +19,7 @@ def pytest_configure(config):
 """
 SAMPLE = """
 import httpx
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 
 PROVIDER = {"User-Agent": "airflow-provider-aep/0.0.0"}
 

@@ -24,8 +24,8 @@ from typing import Any
 
 import pytest
 
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.assets import aep_dataset_uri
-from airflow_provider_aep.emulator.testing import RunningEmulator
 from airflow_provider_aep.hooks._core import TOKENS
 from airflow_provider_aep.hooks.aep import AEPHook
 from tests.assets.asset_helpers import run_facts

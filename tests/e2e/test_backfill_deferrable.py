@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 
 from .conftest import days_ago
 from .harness import StandaloneAirflow, epoch

@@ -10,7 +10,7 @@ from typing import Any
 import pendulum
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 
 from .harness import ASSET_SCHEDULED_DAG_IDS, DAGS_FOLDER, EXAMPLE_DAG_IDS
 

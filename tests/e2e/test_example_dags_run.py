@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 
 from .conftest import days_ago
 from .harness import AirflowCli, epoch

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.hooks.aep import AEPHook
 from tests.flow_runs.flow_run_helpers import DAY, run_window
 

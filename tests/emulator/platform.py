@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 
 FLOW = "/data/foundation/flowservice"
 CATALOG = "/data/foundation/catalog"

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 
 from .platform import FLOW, PAYPAL_SPEC, PlatformClient
 

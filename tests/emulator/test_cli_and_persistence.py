@@ -12,15 +12,15 @@ from pathlib import Path
 
 import httpx
 
-from airflow_provider_aep.emulator.settings import EmulatorSettings
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.settings import EmulatorSettings
+from aep_emulator.testing import RunningEmulator
 
 from .platform import FLOW, PlatformClient
 
 
 def _run_cli(*args: str, env: dict[str, str] | None = None) -> str:
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_aep.emulator", *args],
+        [sys.executable, "-m", "aep_emulator", *args],
         capture_output=True,
         text=True,
         timeout=60,
@@ -91,7 +91,7 @@ def test_serve_command_answers_ims_and_platform(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "airflow_provider_aep.emulator",
+            "aep_emulator",
             "serve",
             "--port",
             str(port),

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_aep.emulator.settings import EmulatorSettings
-from airflow_provider_aep.emulator.state import Store
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.settings import EmulatorSettings
+from aep_emulator.state import Store
+from aep_emulator.testing import RunningEmulator
 
 from .platform import CATALOG, FLOW, PAYPAL_SPEC, SCHEMAS, XED_FULL, PlatformClient
 

@@ -14,8 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_aep.emulator.diagnostics import RETENTION_SECONDS, ROWS_PER_FILE, SAMPLE_ROWS
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.diagnostics import RETENTION_SECONDS, ROWS_PER_FILE, SAMPLE_ROWS
+from aep_emulator.testing import RunningEmulator
 
 from .platform import FLOW, PAYPAL_SPEC, PlatformClient
 

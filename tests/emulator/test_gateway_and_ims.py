@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 
 from .platform import FLOW, PlatformClient
 

@@ -16,7 +16,7 @@ import yaml
 from openapi_core import OpenAPI
 from openapi_core.testing import MockRequest, MockResponse
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from tests.adobe.openapi_specs import SPECS
 
 from .platform import FLOW, PlatformClient

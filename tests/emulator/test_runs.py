@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator import sample_data
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator import sample_data
+from aep_emulator.testing import RunningEmulator
 
 from .platform import FLOW, PlatformClient
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 
 from .platform import CATALOG, CONVERSION, FLOW, SCHEMAS, XED_FULL, PlatformClient
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 from unittest import mock
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.hooks.aep import AEPHook
 from airflow_provider_aep.hooks.aep_async import close_shared_clients
 from airflow_provider_aep.models.responses import created_id

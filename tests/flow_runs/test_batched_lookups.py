@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPNotFoundError
 from airflow_provider_aep.flow_runs.batched_lookups import RunLookups
 from airflow_provider_aep.hooks.aep import AEPHook

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from tests.flow_runs.flow_run_helpers import FAR_FUTURE, MakeFlow, midnight, planned_window, runs_in_state
 
 DAGS = Path(__file__).resolve().parent / "dags"

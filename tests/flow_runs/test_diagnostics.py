@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPError, AEPNotFoundError
 from airflow_provider_aep.flow_runs import read_flow_run
 from airflow_provider_aep.flow_runs.diagnostics import (

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowSkipException, TaskDeferred
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPConfigError, AEPDroppedRowsError
 from airflow_provider_aep.flow_runs import FlowRunReport, RunError
 from airflow_provider_aep.flow_runs.report import BatchSummary, QualityGate, build_report

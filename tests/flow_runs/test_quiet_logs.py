@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.flow_runs.interpretation import FlowRunReport
 from airflow_provider_aep.flow_runs.progress import WaitProgress, elapsed_text

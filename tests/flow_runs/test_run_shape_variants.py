@@ -17,7 +17,7 @@ from unittest import mock
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPError
 from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
 from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from airflow.sdk.exceptions import AirflowSensorTimeout, AirflowSkipException, TaskDeferred
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPFlowRunFailedError
 from airflow_provider_aep.hooks.aep import AEPHook
 from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.hooks.aep import AEPHook
 from airflow_provider_aep.triggers.flow_run import AEPFlowRunTrigger
 from tests.flow_runs.flow_run_helpers import FAR_FUTURE, MakeFlow, run_trigger, runs_in_state, start_run

@@ -11,7 +11,7 @@ from unittest import mock
 import pytest
 from airflow.sdk.exceptions import TaskDeferred
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPFlowRunFailedError
 from airflow_provider_aep.hooks.aep import AEPHook
 from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator

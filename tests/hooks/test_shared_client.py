@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.hooks import aep as aep_module
 from airflow_provider_aep.hooks.aep import AEPHook, shared_client
 

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from airflow_provider_aep.emulator.specs import CONNECTION_SPECS
+from aep_emulator.specs import CONNECTION_SPECS
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.models.connections import BaseConnection
 from airflow_provider_aep.models.secret_params import (

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 
 SFMC_AZURE = {
     "conn_type": "generic",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.operators import (
     AEPCreateAdhocClassOperator,

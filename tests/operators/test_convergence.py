@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.operators import AEPCreateDatasetOperator
 from tests.operators.helpers import run
 from tests.operators.tutorials import Tutorial, payments_batch

@@ -8,7 +8,7 @@ from importlib.metadata import version
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPNotFoundError, AEPRedirectError
 from airflow_provider_aep.operators import (
     AEPCreateBaseConnectionOperator,

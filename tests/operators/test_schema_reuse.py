@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.models.schemas import same_xdm_ref
 from airflow_provider_aep.operators import (
     AEPCreateAdhocClassOperator,

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator import specs
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator import specs
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPBadRequestError, AEPConfigError, AEPError
 from airflow_provider_aep.links import AEPDataflowLink, AEPDatasetLink, AEPFlowRunLink, AEPSchemaLink
 from airflow_provider_aep.operators import (

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.testing import RunningEmulator
 from tests.operators.seeds import assert_subset
 from tests.operators.tutorials import TUTORIALS, Tutorial
 

@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_aep.emulator.recording import RECORD_ENV
-from airflow_provider_aep.emulator.testing import RunningEmulator
+from aep_emulator.recording import RECORD_ENV
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPApiError, AEPConfigError
 from airflow_provider_aep.hooks.aep import AEPHook
 from airflow_provider_aep.operators import AEPSendStreamingEventsOperator

@@ -13,8 +13,8 @@ import pytest
 from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.sdk import DAG
 
+from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep import sources
-from airflow_provider_aep.emulator.testing import RunningEmulator
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.operators import (
     AEPCreateAdhocClassOperator,
@@ -404,7 +404,7 @@ def test_a_wrong_source_fails_when_parsed_naming_the_argument(build: Callable[[]
 
 
 def test_the_presets_are_the_ids_the_emulator_serves_from_the_tutorials() -> None:
-    from airflow_provider_aep.emulator import specs
+    from aep_emulator import specs
 
     assert sources.SOURCES["paypal"].connection_spec_id == specs.PAYPAL_SPEC_ID
     assert sources.SOURCES["salesforce_marketing_cloud"].connection_spec_id == specs.SFMC_SPEC_ID

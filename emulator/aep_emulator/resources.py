@@ -7,9 +7,9 @@ import copy
 import re
 from typing import Any
 
-from airflow_provider_aep.emulator.errors import ApiError, flow_error, not_found
-from airflow_provider_aep.emulator.gateway import Call
-from airflow_provider_aep.emulator.state import Resource
+from aep_emulator.errors import ApiError, flow_error, not_found
+from aep_emulator.gateway import Call
+from aep_emulator.state import Resource
 
 MASK = "****"
 # Names that hold credentials in the connection specs' auth params (clientSecret, password, apiKey,

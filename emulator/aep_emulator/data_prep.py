@@ -13,10 +13,10 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator.body_types import MAPPING_SET_FIELDS, check_field_types
-from airflow_provider_aep.emulator.errors import conversion_bad_request, conversion_error
-from airflow_provider_aep.emulator.gateway import Call, int_param, json_response, platform_routes
-from airflow_provider_aep.emulator.state import Resource, Store
+from aep_emulator.body_types import MAPPING_SET_FIELDS, check_field_types
+from aep_emulator.errors import conversion_bad_request, conversion_error
+from aep_emulator.gateway import Call, int_param, json_response, platform_routes
+from aep_emulator.state import Resource, Store
 
 PREFIX = "/data/foundation/conversion"
 SOURCE_TYPES = ("ATTRIBUTE", "EXPRESSION", "CONSTANT")

@@ -8,11 +8,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from airflow_provider_aep.emulator import runs, specs
-from airflow_provider_aep.emulator.body_types import FLOW_FIELDS, check_field_types
-from airflow_provider_aep.emulator.errors import flow_error
-from airflow_provider_aep.emulator.gateway import Call, json_response, require_object
-from airflow_provider_aep.emulator.resources import (
+from aep_emulator import runs, specs
+from aep_emulator.body_types import FLOW_FIELDS, check_field_types
+from aep_emulator.errors import flow_error
+from aep_emulator.gateway import Call, json_response, require_object
+from aep_emulator.resources import (
     MAX_EPOCH,
     MAX_INTERVAL,
     apply_json_patch,
@@ -22,8 +22,8 @@ from airflow_provider_aep.emulator.resources import (
     get_or_404,
     validate_against,
 )
-from airflow_provider_aep.emulator.runs import new_etag
-from airflow_provider_aep.emulator.state import Resource
+from aep_emulator.runs import new_etag
+from aep_emulator.state import Resource
 
 KIND = "flows"
 

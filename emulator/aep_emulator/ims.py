@@ -8,7 +8,7 @@ from urllib.parse import parse_qs
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from airflow_provider_aep.emulator.state import Store
+from aep_emulator.state import Store
 
 
 def _ims_error(status: int, error: str, description: str) -> JSONResponse:

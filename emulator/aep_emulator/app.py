@@ -11,18 +11,18 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from airflow_provider_aep.emulator.admin import admin_routes
-from airflow_provider_aep.emulator.catalog import catalog_routes
-from airflow_provider_aep.emulator.data_prep import data_prep_routes
-from airflow_provider_aep.emulator.diagnostics import export_routes
-from airflow_provider_aep.emulator.faults import ADMIN_PREFIX, FaultAndLogMiddleware, FaultRule
-from airflow_provider_aep.emulator.flow_service import flow_service_routes
-from airflow_provider_aep.emulator.ims import token_endpoint
-from airflow_provider_aep.emulator.recording import record_requests
-from airflow_provider_aep.emulator.schema_registry import schema_registry_routes
-from airflow_provider_aep.emulator.settings import EmulatorSettings
-from airflow_provider_aep.emulator.state import Store
-from airflow_provider_aep.emulator.streaming import streaming_routes
+from aep_emulator.admin import admin_routes
+from aep_emulator.catalog import catalog_routes
+from aep_emulator.data_prep import data_prep_routes
+from aep_emulator.diagnostics import export_routes
+from aep_emulator.faults import ADMIN_PREFIX, FaultAndLogMiddleware, FaultRule
+from aep_emulator.flow_service import flow_service_routes
+from aep_emulator.ims import token_endpoint
+from aep_emulator.recording import record_requests
+from aep_emulator.schema_registry import schema_registry_routes
+from aep_emulator.settings import EmulatorSettings
+from aep_emulator.state import Store
+from aep_emulator.streaming import streaming_routes
 
 
 @dataclass

@@ -11,8 +11,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator.faults import FaultRule
-from airflow_provider_aep.emulator.runs import refresh_all_runs, render_run
+from aep_emulator.faults import FaultRule
+from aep_emulator.runs import refresh_all_runs, render_run
 
 
 def _bad(message: str) -> JSONResponse:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_aep.emulator.errors import InvalidInput
+from aep_emulator.errors import InvalidInput
 
 FieldTypes = Mapping[str, str]
 

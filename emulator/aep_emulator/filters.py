@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from airflow_provider_aep.emulator.errors import ApiError, flow_error
+from aep_emulator.errors import ApiError, flow_error
 
 _CLAUSE = re.compile(r"^\s*(?P<path>!?[A-Za-z0-9_.$:@\[\]-]+)\s*(?:(?P<op>==|!=|>=|<=|>|<)(?P<value>.*))?$")
 

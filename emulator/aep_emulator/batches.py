@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_aep.emulator.runs import render_run
-from airflow_provider_aep.emulator.state import Resource, Store
+from aep_emulator.runs import render_run
+from aep_emulator.state import Resource, Store
 
 
 def render_batch(store: Store, sandbox: str, batch_id: str) -> Resource | None:

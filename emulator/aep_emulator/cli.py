@@ -8,7 +8,7 @@ import shlex
 import sys
 from collections.abc import Sequence
 
-from airflow_provider_aep.emulator.settings import ENV_PREFIX, EmulatorSettings, airflow_connection_env
+from aep_emulator.settings import ENV_PREFIX, EmulatorSettings, airflow_connection_env
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: EmulatorSettings) -> None:
     import uvicorn
 
-    from airflow_provider_aep.emulator.app import create_app
+    from aep_emulator.app import create_app
 
     app = create_app(settings)
     where = settings.state_file or "memory"

@@ -15,12 +15,12 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator.body_types import DATASET_FIELDS, check_field_types, check_string_lists
-from airflow_provider_aep.emulator.errors import ApiError, catalog_bad_request, catalog_error
-from airflow_provider_aep.emulator.filters import apply_filters
-from airflow_provider_aep.emulator.gateway import Call, int_param, json_response, platform_routes
-from airflow_provider_aep.emulator.state import Resource, Store
-from airflow_provider_aep.emulator.xdm_library import data_behaviour
+from aep_emulator.body_types import DATASET_FIELDS, check_field_types, check_string_lists
+from aep_emulator.errors import ApiError, catalog_bad_request, catalog_error
+from aep_emulator.filters import apply_filters
+from aep_emulator.gateway import Call, int_param, json_response, platform_routes
+from aep_emulator.state import Resource, Store
+from aep_emulator.xdm_library import data_behaviour
 
 PREFIX = "/data/foundation/catalog"
 # help/catalog/api/filter-data.md: with no ``limit`` a list answers at most 20 objects; ``limit`` is
@@ -135,7 +135,7 @@ def delete_dataset(call: Call) -> Response:
 def get_batch(call: Call) -> Response:
     """``GET /batches/{id}`` -> ``{"<id>": batch}`` (keyed by id, like every Catalog object): the batch a
     finished flow run wrote (help/ingestion/quality/error-diagnostics.md)."""
-    from airflow_provider_aep.emulator import batches, runs
+    from aep_emulator import batches, runs
 
     runs.refresh_sandbox(call.store, call.sandbox)
     batch = batches.render_batch(call.store, call.sandbox, call.param("id"))
@@ -148,7 +148,7 @@ def list_batches(call: Call) -> Response:
     """``GET /batches``: the batches runs wrote, keyed by id, paged like every Catalog list (20 without
     ``limit``), filtered by ``dataSet``, ``status``, ``createdAfter``/``createdBefore`` (exclusive, epoch
     ms) and ``property`` (``catalog.yaml`` ``listBatches``; help/catalog/api/filter-data.md)."""
-    from airflow_provider_aep.emulator import batches, runs
+    from aep_emulator import batches, runs
 
     query = call.request.query_params
     limit = int_param(query, "limit", DEFAULT_LIMIT, MIN_LIMIT, MAX_LIMIT, catalog_bad_request)

@@ -45,9 +45,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator.errors import ApiError
-from airflow_provider_aep.emulator.gateway import parse_json
-from airflow_provider_aep.emulator.state import Resource, Store
+from aep_emulator.errors import ApiError
+from aep_emulator.gateway import parse_json
+from aep_emulator.state import Resource, Store
 
 MAX_PAYLOAD_BYTES = 1024 * 1024
 UNKNOWN_XDM_FORMAT = "Message has unknown xdm format"

@@ -18,13 +18,13 @@ from urllib.parse import unquote
 from starlette.responses import Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator.body_types import XDM_RESOURCE_FIELDS, check_field_types
-from airflow_provider_aep.emulator.errors import ApiError, xdm_bad_request, xdm_error
-from airflow_provider_aep.emulator.filters import apply_filters
-from airflow_provider_aep.emulator.gateway import Call, Handler, json_response, platform_routes
-from airflow_provider_aep.emulator.registry_pages import registry_page
-from airflow_provider_aep.emulator.state import Resource, Store
-from airflow_provider_aep.emulator.xdm_library import (
+from aep_emulator.body_types import XDM_RESOURCE_FIELDS, check_field_types
+from aep_emulator.errors import ApiError, xdm_bad_request, xdm_error
+from aep_emulator.filters import apply_filters
+from aep_emulator.gateway import Call, Handler, json_response, platform_routes
+from aep_emulator.registry_pages import registry_page
+from aep_emulator.state import Resource, Store
+from aep_emulator.xdm_library import (
     inheritance_chain,
     is_class,
     is_standard,

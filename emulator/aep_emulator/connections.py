@@ -6,17 +6,17 @@ from typing import Any
 
 from starlette.responses import Response
 
-from airflow_provider_aep.emulator import specs
-from airflow_provider_aep.emulator.body_types import (
+from aep_emulator import specs
+from aep_emulator.body_types import (
     CONNECTION_FIELDS,
     SOURCE_CONNECTION_FIELDS,
     TARGET_CONNECTION_FIELDS,
     FieldTypes,
     check_field_types,
 )
-from airflow_provider_aep.emulator.errors import flow_error
-from airflow_provider_aep.emulator.gateway import Call, json_response, require_object
-from airflow_provider_aep.emulator.resources import (
+from aep_emulator.errors import flow_error
+from aep_emulator.gateway import Call, json_response, require_object
+from aep_emulator.resources import (
     apply_json_patch,
     bad_request,
     check_if_match,
@@ -24,8 +24,8 @@ from airflow_provider_aep.emulator.resources import (
     mask_secrets,
     password_params,
 )
-from airflow_provider_aep.emulator.runs import new_etag
-from airflow_provider_aep.emulator.state import Resource
+from aep_emulator.runs import new_etag
+from aep_emulator.state import Resource
 
 SOURCE_FORMATS = ("delimited", "json", "parquet", "tabular")
 FIELDS: dict[str, FieldTypes] = {

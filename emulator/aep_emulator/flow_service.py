@@ -8,25 +8,25 @@ from typing import Any
 from starlette.responses import Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator import connections, flows, runs, specs
-from airflow_provider_aep.emulator.body_types import RUN_FIELDS, check_field_types
-from airflow_provider_aep.emulator.errors import flow_error
-from airflow_provider_aep.emulator.filters import paginate_flow_list
-from airflow_provider_aep.emulator.gateway import (
+from aep_emulator import connections, flows, runs, specs
+from aep_emulator.body_types import RUN_FIELDS, check_field_types
+from aep_emulator.errors import flow_error
+from aep_emulator.filters import paginate_flow_list
+from aep_emulator.gateway import (
     Call,
     Handler,
     json_response,
     platform_routes,
     require_object,
 )
-from airflow_provider_aep.emulator.resources import (
+from aep_emulator.resources import (
     MAX_EPOCH,
     bad_request,
     check_range,
     get_or_404,
     validate_against,
 )
-from airflow_provider_aep.emulator.state import Resource, Store
+from aep_emulator.state import Resource, Store
 
 PREFIX = "/data/foundation/flowservice"
 CONNECTION_KINDS = ("connections", "sourceConnections", "targetConnections")

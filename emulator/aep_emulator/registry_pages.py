@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_aep.emulator.errors import xdm_bad_request, xdm_error
-from airflow_provider_aep.emulator.filters import apply_orderby, resolve
-from airflow_provider_aep.emulator.gateway import int_param
+from aep_emulator.errors import xdm_bad_request, xdm_error
+from aep_emulator.filters import apply_orderby, resolve
+from aep_emulator.gateway import int_param
 
 MAX_LIMIT = 500
 DEFAULT_ORDERBY = "title"

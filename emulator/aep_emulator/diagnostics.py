@@ -48,10 +48,10 @@ from urllib.parse import quote
 from starlette.responses import Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator import batches, runs, sample_data
-from airflow_provider_aep.emulator.errors import ApiError
-from airflow_provider_aep.emulator.gateway import Call, int_param, json_response, platform_routes
-from airflow_provider_aep.emulator.state import Resource, Store
+from aep_emulator import batches, runs, sample_data
+from aep_emulator.errors import ApiError
+from aep_emulator.gateway import Call, int_param, json_response, platform_routes
+from aep_emulator.state import Resource, Store
 
 PREFIX = "/data/foundation/export"
 #: help/ingestion/quality/error-diagnostics.md: "retained within Platform for up to 30 days".

@@ -11,8 +11,8 @@ import math
 import uuid
 from typing import Any
 
-from airflow_provider_aep.emulator import sample_data
-from airflow_provider_aep.emulator.state import Resource, Store
+from aep_emulator import sample_data
+from aep_emulator.state import Resource, Store
 
 # Scheduled runs a single read may create; older missed intervals are skipped (documented).
 MAX_CATCH_UP_RUNS = 500

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_aep.emulator.settings import EmulatorSettings, airflow_connection_env
+from aep_emulator.settings import EmulatorSettings, airflow_connection_env
 
 ADMIN_PREFIX = "/__emulator__"
 
@@ -55,7 +55,7 @@ class RunningEmulator:
         """Bind a free port, start serving and wait until ``/__emulator__/health`` answers."""
         import uvicorn
 
-        from airflow_provider_aep.emulator.app import create_app
+        from aep_emulator.app import create_app
 
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

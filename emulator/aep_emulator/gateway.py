@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from airflow_provider_aep.emulator.errors import (
+from aep_emulator.errors import (
     ApiError,
     InvalidInput,
     flow_bad_request,
@@ -27,7 +27,7 @@ from airflow_provider_aep.emulator.errors import (
     gateway_error,
     with_request_id,
 )
-from airflow_provider_aep.emulator.state import Store
+from aep_emulator.state import Store
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
 # How deeply a JSON body may nest. No Adobe document states a limit; this one only keeps a hostile

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_aep.emulator.settings import EmulatorSettings
+from aep_emulator.settings import EmulatorSettings
 
 RESOURCE_KINDS = (
     "connections",
