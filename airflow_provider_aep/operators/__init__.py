@@ -34,7 +34,8 @@ _MODULES = {
     "streaming": ("AEPSendStreamingEventsOperator",),
     "flow_runs": ("AEPTriggerFlowRunOperator",),
     "diagnostics": ("AEPGetFailedRowsOperator",),
-    "base": ("AEPBaseOperator", "AEPEnsureResourceOperator", "AEPResourceMismatchError", "ResourceKind"),
+    "base": ("AEPBaseOperator", "AEPEnsureResourceOperator"),
+    "resources": ("AEPResourceMismatchError", "ResourceKind"),
 }
 _WHERE = {name: module for module, names in _MODULES.items() for name in names}
 
@@ -70,12 +71,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from airflow_provider_aep.operators.accounts import AEPCreateBaseConnectionOperator
-    from airflow_provider_aep.operators.base import (
-        AEPBaseOperator,
-        AEPEnsureResourceOperator,
-        AEPResourceMismatchError,
-        ResourceKind,
-    )
+    from airflow_provider_aep.operators.base import AEPBaseOperator, AEPEnsureResourceOperator
     from airflow_provider_aep.operators.catalog import AEPCreateDatasetOperator, AEPDeleteDatasetOperator
     from airflow_provider_aep.operators.data_prep import (
         AEPCreateMappingSetOperator,
@@ -98,6 +94,7 @@ if TYPE_CHECKING:
         AEPUpdateBaseConnectionOperator,
         AEPUpdateDataflowOperator,
     )
+    from airflow_provider_aep.operators.resources import AEPResourceMismatchError, ResourceKind
     from airflow_provider_aep.operators.schema_registry import (
         AEPCreateAdhocClassOperator,
         AEPCreateSchemaOperator,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.operators.arguments import check_dict, is_template, json_dict
-from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, ResourceKind
+from airflow_provider_aep.operators.base import AEPEnsureResourceOperator
 from airflow_provider_aep.operators.credentials import (
     SOURCE_PRESET_NAMES,
     SourceAuthPreset,
@@ -18,6 +18,7 @@ from airflow_provider_aep.operators.credentials import (
     read_source_credentials,
     source_preset,
 )
+from airflow_provider_aep.operators.resources import ResourceKind
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -31,13 +31,21 @@ from __future__ import annotations
 import time
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from airflow.sdk import BaseOperator
 
 from airflow_provider_aep.exceptions import AEPConfigError, AEPError
+from airflow_provider_aep.operators.resources import (
+    AEPResourceMismatchError,
+    ResourceKind,
+    dotted,
+    is_name_taken,
+    normal,
+    winner,
+)
+from airflow_provider_aep.operators.updates import patch_with_if_match, redact_error
 
 if TYPE_CHECKING:
     from typing import TypeAlias
@@ -55,11 +63,6 @@ IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "fail", "update")
 #: XCom keys pushed next to the return value (documented in the README, section Operators).
 XCOM_CREATED = "created"
 XCOM_ETAG = "etag"
-
-
-class AEPResourceMismatchError(AEPError):
-    """A resource with the requested name exists but is not the requested one (another spec,
-    dataset, connection...), or ``if_exists="fail"`` was asked and it exists."""
 
 
 class AEPBaseOperator(BaseOperator):
@@ -95,68 +98,6 @@ class AEPBaseOperator(BaseOperator):
             if value is not None:
                 ti.xcom_push(key=key, value=value)
         remember_link_ids(self, values)
-
-
-@dataclass(frozen=True)
-class ResourceKind:
-    """What an ensure operator manages, declared once per resource type.
-
-    :param what: the resource in words (``"dataflow"``), for messages and validation errors.
-    :param service: ``flowservice``, ``catalog``, ``schemaregistry`` or ``conversion``.
-    :param collection: the collection path, e.g. ``/flows``.
-    :param name_field: the payload field that names the resource and is looked up (``name``, ``title``).
-    :param id_field: the field of an AEP object holding its id (``id``; ``$id`` in Schema Registry).
-    :param identity_fields: dotted fields that must be equal for a found resource to be the requested
-        one (e.g. a target connection's ``params.dataSetId``); a difference fails the task.
-    :param patchable: top-level fields ``if_exists="update"`` may change by JSON Patch; empty means
-        AEP has no JSON Patch for this resource, and ``update`` is refused before any call.
-    :param list_headers: headers of the look-up request (Schema Registry's ``Accept``).
-    :param create_params: query parameters of the create request (Catalog's ``requestDataSource``).
-    :param unique_names: AEP itself refuses a second resource with the same name (Schema Registry
-        titles), so there is never anything to converge.
-    :param deletable: AEP has a ``DELETE`` of the resource, so a task can remove the duplicate it
-        created after losing a race; otherwise the duplicate stays, unused.
-    """
-
-    what: str
-    service: str
-    collection: str
-    name_field: str = "name"
-    id_field: str = "id"
-    identity_fields: tuple[str, ...] = ()
-    patchable: tuple[str, ...] = ()
-    list_headers: Mapping[str, str] = field(default_factory=dict)
-    create_params: Mapping[str, str] = field(default_factory=dict)
-    unique_names: bool = False
-    deletable: bool = True
-
-
-#: Fields that hold an AEP object's creation time in epoch ms: Flow Service, Catalog, Data Prep.
-CREATED_FIELDS = ("createdAt", "created", "createdDate")
-
-
-def created_ms(item: Mapping[str, Any]) -> float:
-    """When AEP created an object (epoch ms); objects without a creation time sort last."""
-    for name in CREATED_FIELDS:
-        value = item.get(name)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-    return float("inf")
-
-
-def winner(items: Sequence[Mapping[str, Any]], id_field: str = "id") -> Mapping[str, Any]:
-    """The one resource every task picks among duplicates: the oldest, then the smallest id."""
-    return min(items, key=lambda item: (created_ms(item), str(item.get(id_field) or "")))
-
-
-def dotted(item: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path of a JSON object (``params.dataSetId``), ``None`` if absent."""
-    value: Any = item
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
 
 
 class AEPEnsureResourceOperator(AEPBaseOperator):
@@ -309,7 +250,7 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
     ) -> None:
         for path in self.kind.identity_fields:
             wanted, found = dotted(payload, path), dotted(existing, path)
-            if wanted is not None and found is not None and _normal(wanted) != _normal(found):
+            if wanted is not None and found is not None and normal(wanted) != normal(found):
                 raise AEPResourceMismatchError(
                     f"{label} already exists ({resource_id}) with {path} = {found!r}, not {wanted!r}; "
                     "give this one another name, or delete the existing one"
@@ -379,7 +320,7 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
                 )
                 continue
             except (AEPConflictError, AEPBadRequestError) as error:
-                if isinstance(error, AEPBadRequestError) and not _is_name_taken(error):
+                if isinstance(error, AEPBadRequestError) and not is_name_taken(error):
                     raise
                 found = self.find_existing(payload, thorough=True)
                 if found is None:
@@ -450,77 +391,3 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
             )
         except AEPNotFoundError:
             self.log.info("The duplicate %s %s was already gone", label, resource_id)
-
-
-def redact_error(error: Exception, secrets: Sequence[str]) -> None:
-    """Replace every secret in an exception's message and AEP error fields by ``***``, in place."""
-    secrets = [secret for secret in secrets if secret]
-    if not secrets:
-        return
-
-    def clean(value: Any) -> Any:
-        if isinstance(value, str):
-            for secret in secrets:
-                value = value.replace(secret, "***")
-            return value
-        if isinstance(value, dict):
-            return {key: clean(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [clean(item) for item in value]
-        return value
-
-    error.args = tuple(clean(arg) for arg in error.args)
-    for name in ("title", "detail", "body", "url"):
-        if hasattr(error, name):
-            setattr(error, name, clean(getattr(error, name)))
-
-
-def _is_name_taken(error: Any) -> bool:
-    # Schema Registry refuses a second resource with the same title with a 400, not a 409.
-    return str(error.code or "").upper().startswith("XDM-1521")
-
-
-def _normal(value: Any) -> Any:
-    if isinstance(value, str):
-        return value.lower()
-    if isinstance(value, list):
-        return sorted(_normal(item) for item in value)
-    return value
-
-
-def patch_with_if_match(
-    hook: AEPHook,
-    service: str,
-    path: str,
-    operations: list[dict[str, Any]],
-    label: str,
-    log: Any,
-) -> dict[str, Any]:
-    """Apply JSON Patch ``operations`` to the resource at ``path`` with its current etag.
-
-    AEP refuses a PATCH without ``If-Match`` and answers ``412`` when the etag is stale (the
-    resource changed since it was read). On a ``412`` the resource is read again and the PATCH
-    repeated once; a second ``412`` fails with a clear message. The etag is sent exactly as AEP
-    gave it, quotes included.
-
-    :returns: AEP's answer (``{id, etag}``).
-    """
-    from airflow_provider_aep.exceptions import AEPConflictError
-    from airflow_provider_aep.models.responses import etag
-
-    for attempt in (1, 2):
-        current = etag(hook.get_item(service, path))
-        if not current:
-            raise AEPError(f"AEP answered {label} without an etag: cannot send the required If-Match")
-        try:
-            answer = hook.request("PATCH", service, path, json=operations, headers={"If-Match": current})
-        except AEPConflictError as error:
-            if attempt == 2:
-                raise AEPResourceMismatchError(
-                    f"Could not update {label}: it kept changing while being updated "
-                    f"(AEP answered {error.status} to two PATCHes with fresh etags); try again later"
-                ) from error
-            log.warning("The etag of %s was stale (%s); reading it again", label, error.status)
-            continue
-        return answer if isinstance(answer, dict) else {}
-    raise AssertionError("unreachable")  # pragma: no cover

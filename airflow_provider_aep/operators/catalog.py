@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow_provider_aep.links import AEPDatasetLink
 from airflow_provider_aep.operators.arguments import check_dict, json_dict
-from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, ResourceKind
+from airflow_provider_aep.operators.base import AEPEnsureResourceOperator
 from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
+from airflow_provider_aep.operators.resources import ResourceKind
 
 if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.operators.arguments import check_list, json_list
-from airflow_provider_aep.operators.base import AEPEnsureResourceOperator, ResourceKind, dotted
+from airflow_provider_aep.operators.base import AEPEnsureResourceOperator
+from airflow_provider_aep.operators.resources import ResourceKind, dotted
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

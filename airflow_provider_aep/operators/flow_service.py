@@ -21,11 +21,8 @@ from airflow_provider_aep.operators.arguments import (
     json_dict,
     json_list,
 )
-from airflow_provider_aep.operators.base import (
-    AEPBaseOperator,
-    AEPEnsureResourceOperator,
-    ResourceKind,
-)
+from airflow_provider_aep.operators.base import AEPBaseOperator, AEPEnsureResourceOperator
+from airflow_provider_aep.operators.resources import ResourceKind
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

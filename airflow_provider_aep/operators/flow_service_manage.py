@@ -14,7 +14,7 @@ from airflow_provider_aep.exceptions import AEPConfigError, AEPError
 from airflow_provider_aep.links import AEPDataflowLink
 from airflow_provider_aep.models.secret_params import without_secrets
 from airflow_provider_aep.operators.arguments import check_list, json_list
-from airflow_provider_aep.operators.base import AEPBaseOperator, patch_with_if_match, redact_error
+from airflow_provider_aep.operators.base import AEPBaseOperator
 from airflow_provider_aep.operators.credentials import (
     SOURCE_PRESET_NAMES,
     check_credential_fields,
@@ -24,6 +24,7 @@ from airflow_provider_aep.operators.credentials import (
     source_preset,
 )
 from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
+from airflow_provider_aep.operators.updates import patch_with_if_match, redact_error
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -13,12 +13,9 @@ from urllib.parse import quote
 from airflow_provider_aep.exceptions import AEPConfigError
 from airflow_provider_aep.links import AEPSchemaLink
 from airflow_provider_aep.operators.arguments import check_dict, check_list, json_dict, json_list
-from airflow_provider_aep.operators.base import (
-    AEPEnsureResourceOperator,
-    AEPResourceMismatchError,
-    ResourceKind,
-)
+from airflow_provider_aep.operators.base import AEPEnsureResourceOperator
 from airflow_provider_aep.operators.deletion import AEPDeleteResourceOperator
+from airflow_provider_aep.operators.resources import AEPResourceMismatchError, ResourceKind
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
