@@ -2,31 +2,33 @@
 
 Three processes, so that the measured one holds only the triggers, as a triggerer does:
 
-* the emulator, ``aep-emulator serve`` in its own process group on a free loopback port, its runs
-  lasting ``--run-duration`` seconds (plus the emulator's short queue before they start);
+* the emulator, ``aep-emulator serve`` in its own process group on a free loopback port;
 * a setup process that creates ``--flows`` dataflows scheduled ``once`` and ``--runs`` on-demand runs
   over consecutive daily windows (each flow gets one run per past day), concurrently;
 * this process, which runs ``--runs`` concurrent ``AEPFlowRunTrigger.run()`` waits (the real trigger
-  class, ``--poll-interval`` apart) in one asyncio event loop until every one has yielded its event.
-  Their starts are spread over ``--spread`` seconds (default one poll interval), as in a triggerer
-  that has been picking waits up for a while, rather than all polling in the same instant.
+  class, over real HTTP) in one asyncio event loop until every one has yielded its event. In
+  ``--mode run-id`` each waits for its run by id; in ``--mode window`` each waits for "the runs of
+  dataflow F covering window W" (its run's day), so ``--runs / --flows`` waits share each dataflow.
+  All the triggers are created at once (as after a triggerer restart, the worst case for lockstep);
+  their own schedule spreads their polls over the interval.
 
-It reports, for the waits only:
+The runs last about ``--rounds`` poll intervals (``--run-duration`` overrides), so each wait polls
+that many times, plus once to see its run finished. It reports, for the waits only:
 
-* CPU seconds of this process (``time.process_time``), its share of one core, and CPU ms per poll;
-  the emulator's CPU over the same time, from ``/proc``;
-* polls, and HTTP requests per poll counted by the emulator (``GET /__emulator__/requests``);
-* the real interval between two polls of the same wait, as the trigger made them and as the emulator
-  received them, against the configured poll interval: median, p95 and max lag;
+* punctuality: each poll's start against the time it was due (``AEPFlowRunTrigger.due_at``): the
+  share within 10 % of the interval, median, p95 and max lateness;
+* CPU seconds of this process (``time.process_time``) per wait per poll and as a share of one core;
+  the emulator's CPU over the same time, from ``/proc``, and every other process's;
+* HTTP requests the emulator received (``GET /__emulator__/requests``) per wait per poll;
 * RSS of this process before the waits (every module a wait needs already imported) and at its peak
   (``ru_maxrss``), and the growth per wait;
 * IMS token requests (the goal is one for the whole process).
 
-    python benchmarks/deferred_waits.py [--runs 1000] [--flows 10] [--run-duration 25] [--poll-interval 5]
+    python benchmarks/deferred_waits.py --mode window --runs 10000 --flows 100 --poll-interval 30 --rounds 4
 
 Bounded: the setup must finish within ``--setup-timeout`` seconds, every wait has a deadline
-(``--deadline``, default 180 s), the event loop is abandoned a minute after that, and the emulator
-process group is stopped at the end whatever happens.
+(``--deadline``, default ``rounds + 3`` intervals), the event loop is abandoned a minute after that,
+and the emulator process group is stopped at the end whatever happens.
 """
 
 from __future__ import annotations
@@ -34,7 +36,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import itertools
 import math
 import multiprocessing
 import os
@@ -68,14 +69,15 @@ CREATE_CONCURRENCY = 32
 
 
 class TimedTrigger(AEPFlowRunTrigger):
-    """The real trigger, noting when each of its polls starts (``time.monotonic``)."""
+    """The real trigger, noting each poll's lateness: when it started minus when it was due (seconds)."""
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.poll_starts: list[float] = []
+        self.lateness: list[float] = []
 
     async def poll(self, hook: Any) -> list[FlowRunReport]:
-        self.poll_starts.append(time.monotonic())
+        assert self.due_at is not None
+        self.lateness.append(time.time() - self.due_at)
         return await super().poll(hook)
 
 
@@ -224,7 +226,13 @@ def create_once_flow(hook: Any, index: int) -> str:
     )
 
 
-async def start_runs(flows: list[str], runs: int, start_at: float) -> list[str]:
+def run_window(index: int, flows: int, today: int) -> tuple[int, int]:
+    """The daily window of run ``index`` (runs go round the flows, one day further back each lap)."""
+    end = today - (index // flows) * DAY
+    return end - DAY, end
+
+
+async def start_runs(flows: list[str], runs: int, start_at: float, today: int) -> list[str]:
     """``runs`` on-demand runs spread over the flows, each over its own past day, created concurrently.
 
     They all start at ``start_at`` (epoch seconds, later than the setup can last): until then they are
@@ -234,16 +242,15 @@ async def start_runs(flows: list[str], runs: int, start_at: float) -> list[str]:
     from airflow_provider_aep.models.responses import created_id
 
     hook = AEPAsyncHook()
-    today = int(time.time()) // DAY * DAY
     slots = asyncio.Semaphore(CREATE_CONCURRENCY)
 
     async def start(index: int) -> str:
-        end = today - (index // len(flows)) * DAY
+        start, end = run_window(index, len(flows), today)
         body = {
             "flowId": flows[index % len(flows)],
             "params": {
                 "startTime": int(start_at),
-                "windowStartTime": end - DAY,
+                "windowStartTime": start,
                 "windowEndTime": end,
                 "deltaColumn": {"name": "Update_Time"},
             },
@@ -257,24 +264,28 @@ async def start_runs(flows: list[str], runs: int, start_at: float) -> list[str]:
         await close_shared_clients()
 
 
-def set_up(conn_env: dict[str, str], flows: int, runs: int, start_at: float) -> list[str]:
-    """Run in the setup process: create the dataflows, then the runs; return the run ids."""
+Setup = tuple[list[str], list[str], int]  # flow ids, run ids, the UTC midnight windows end at
+
+
+def set_up(conn_env: dict[str, str], flows: int, runs: int, start_at: float) -> Setup:
+    """Run in the setup process: create the dataflows, then the runs; return their ids."""
     os.environ.update(conn_env)
     from airflow_provider_aep.hooks.aep import AEPHook
 
+    today = int(time.time()) // DAY * DAY
     with AEPHook() as hook:
         flow_ids = [create_once_flow(hook, index) for index in range(flows)]
-    return asyncio.run(start_runs(flow_ids, runs, start_at))
+    return flow_ids, asyncio.run(start_runs(flow_ids, runs, start_at, today)), today
 
 
 def set_up_elsewhere(
     conn_env: dict[str, str], flows: int, runs: int, start_at: float, timeout: float
-) -> list[str]:
+) -> Setup:
     """``set_up`` in a fresh (spawned) process, so none of its memory or CPU lands in this one."""
     pool = multiprocessing.get_context("spawn").Pool(1)
     try:
-        run_ids: list[str] = pool.apply_async(set_up, (conn_env, flows, runs, start_at)).get(timeout=timeout)
-        return run_ids
+        setup: Setup = pool.apply_async(set_up, (conn_env, flows, runs, start_at)).get(timeout=timeout)
+        return setup
     finally:
         pool.terminate()
         pool.join()
@@ -335,18 +346,16 @@ def percentile(values: Sequence[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(fraction * len(ordered)) - 1))]
 
 
-def intervals(times_by_wait: Sequence[Sequence[float]]) -> list[float]:
-    """Seconds between consecutive polls of the same wait."""
-    return [b - a for times in times_by_wait for a, b in itertools.pairwise(times)]
-
-
-def describe_lag(label: str, gaps: list[float], poll_interval: float) -> str:
-    if not gaps:
-        return f"{label}: no wait polled twice"
-    median, p95 = percentile(gaps, 0.5), percentile(gaps, 0.95)
+def describe_punctuality(lateness: list[float], poll_interval: float) -> str:
+    """The share of polls within 10 % of the interval of their due time, and the lateness spread."""
+    if not lateness:
+        return "punctuality: no poll"
+    on_time = sum(abs(late) <= 0.1 * poll_interval for late in lateness) / len(lateness)
     return (
-        f"{label}: median {median:.2f} s (lag +{median - poll_interval:.2f} s), "
-        f"p95 {p95:.2f} s (+{p95 - poll_interval:.2f} s), max {max(gaps):.2f} s, over {len(gaps):,} intervals"
+        f"punctuality: {on_time:.1%} of {len(lateness):,} polls started within 10 % of the interval "
+        f"({0.1 * poll_interval:g} s) of their due time; "
+        f"lateness median {percentile(lateness, 0.5) * 1000:.0f} ms, "
+        f"p95 {percentile(lateness, 0.95) * 1000:.0f} ms, max {max(lateness) * 1000:.0f} ms"
     )
 
 
@@ -363,15 +372,22 @@ def load_average() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--mode", choices=("run-id", "window"), default="run-id", help="what each wait is for"
+    )
     parser.add_argument("--runs", type=int, default=1000, help="concurrent waits, one run each")
     parser.add_argument("--flows", type=int, default=10, help="dataflows the runs are spread over")
-    parser.add_argument("--run-duration", type=float, default=25.0, help="seconds a run is inProgress")
-    parser.add_argument("--poll-interval", type=float, default=5.0)
-    parser.add_argument("--spread", type=float, help="seconds over which the waits start (poll interval)")
-    parser.add_argument("--deadline", type=float, default=180.0, help="seconds each wait may last")
+    parser.add_argument("--poll-interval", type=float, default=30.0)
+    parser.add_argument("--rounds", type=int, default=4, help="poll intervals a run lasts")
+    parser.add_argument("--run-duration", type=float, help="seconds a run is inProgress (from --rounds)")
+    parser.add_argument("--spread", type=float, default=0.0, help="seconds over which the triggers start")
+    parser.add_argument("--deadline", type=float, help="seconds each wait may last (rounds + 3 intervals)")
     parser.add_argument("--setup-timeout", type=float, default=300.0)
     args = parser.parse_args()
-    spread = args.poll_interval if args.spread is None else args.spread
+    if args.run_duration is None:  # queued, then in progress: over by the middle of the last round
+        args.run_duration = (args.rounds - 0.5) * args.poll_interval / (1 + QUEUE_FRACTION)
+    if args.deadline is None:
+        args.deadline = (args.rounds + 3) * args.poll_interval
 
     settings = EmulatorSettings.from_env(
         os.environ, host=HOST, port=free_port(), run_duration_seconds=args.run_duration
@@ -386,20 +402,20 @@ def main() -> int:
             wait_healthy(admin, server)
             print(
                 f"emulator: separate process {server.pid} at {url}; a run is queued "
-                f"{QUEUE_FRACTION * args.run_duration:g} s then in progress {args.run_duration:g} s"
+                f"{QUEUE_FRACTION * args.run_duration:.1f} s then in progress {args.run_duration:.1f} s"
             )
             started = time.monotonic()
             start_at = int(time.time() + args.setup_timeout + 60)
-            run_ids = set_up_elsewhere(conn_env, args.flows, args.runs, start_at, args.setup_timeout)
+            setup = set_up_elsewhere(conn_env, args.flows, args.runs, start_at, args.setup_timeout)
             # Every run starts at start_at: move the emulated clock there, so they all start now.
             advance = start_at - emulated_now(admin)
             admin.post("/clock/advance", json={"seconds": advance}).raise_for_status()
             print(
-                f"setup (separate process): {args.flows} dataflows and {len(run_ids):,} runs "
+                f"setup (separate process): {args.flows} dataflows and {len(setup[1]):,} runs "
                 f"in {time.monotonic() - started:.1f} s, all starting together (emulated clock "
                 f"advanced {advance:.0f} s to their start time)"
             )
-            return measure(args, spread, conn_env, run_ids, admin, server.pid)
+            return measure(args, conn_env, setup, admin, server.pid)
         except BaseException:
             emulator_log.seek(0)
             sys.stderr.write(emulator_log.read()[-4000:].decode(errors="replace"))
@@ -408,28 +424,43 @@ def main() -> int:
             stop_emulator(server)
 
 
+def make_triggers(args: argparse.Namespace, setup: Setup, deadline: float) -> list[TimedTrigger]:
+    """One trigger per run: by its id, or (window mode) by its dataflow and its day."""
+    flow_ids, run_ids, today = setup
+    if args.mode == "run-id":
+        return [
+            TimedTrigger(deadline=deadline, run_ids=[run_id], poll_interval=args.poll_interval)
+            for run_id in run_ids
+        ]
+    triggers = []
+    for index in range(len(run_ids)):
+        start, end = run_window(index, len(flow_ids), today)
+        flow_id = flow_ids[index % len(flow_ids)]
+        triggers.append(
+            TimedTrigger(
+                deadline=deadline,
+                flow_id=flow_id,
+                window_start=start,
+                window_end=end,
+                poll_interval=args.poll_interval,
+            )
+        )
+    return triggers
+
+
 def measure(
-    args: argparse.Namespace,
-    spread: float,
-    conn_env: dict[str, str],
-    run_ids: list[str],
-    admin: httpx.Client,
-    emulator_pid: int,
+    args: argparse.Namespace, conn_env: dict[str, str], setup: Setup, admin: httpx.Client, emulator_pid: int
 ) -> int:
     """Hold the waits in this process and print what they cost; 0 if every run finished well."""
     os.environ.update(conn_env)
     import_what_a_wait_needs()
-    deadline = time.time() + args.deadline
-    triggers = [
-        TimedTrigger(deadline=deadline, run_ids=[run_id], poll_interval=args.poll_interval)
-        for run_id in run_ids
-    ]
+    triggers = make_triggers(args, setup, time.time() + args.deadline)
     gc.collect()
     rss_before, peak_before = rss_bytes(), peak_rss_bytes()
     emulator_cpu_before, machine_before = cpu_seconds_of(emulator_pid), machine_busy_seconds()
     emulated_started = emulated_now(admin)
     wall_started, cpu_started = time.monotonic(), time.process_time()
-    events = asyncio.run(hold_waits(triggers, spread, args.deadline + 60))
+    events = asyncio.run(hold_waits(triggers, args.spread, args.deadline + 60))
     cpu = time.process_time() - cpu_started
     wall = time.monotonic() - wall_started
     emulator_cpu = cpu_seconds_of(emulator_pid) - emulator_cpu_before
@@ -440,41 +471,36 @@ def measure(
     logged = admin.get("/requests").json()["requests"]
     during = [r for r in logged if emulated_started <= r["time"] <= emulated_ended]
     run_gets = [r for r in during if r["method"] == "GET" and r["path"].startswith(RUN_PATH)]
+    single_gets = sum(1 for r in run_gets if r["path"] != RUN_PATH)
     token_requests = sum(1 for r in during if r["path"] == TOKEN_PATH)
-    server_times: dict[str, list[float]] = {}
-    for request in run_gets:  # one run per path: the GET /runs/{id} fall-backs (batched polls list many)
-        if request["path"] != RUN_PATH:
-            server_times.setdefault(request["path"], []).append(request["time"])
 
     statuses: dict[str, int] = {}
-    for event in events:
-        key = f"{event['status']}:{event['runs'][0]['raw_status'] if event['runs'] else '-'}"
+    right_run = 0
+    for event, run_id in zip(events, setup[1], strict=True):  # each wait, its own run
+        runs = event["runs"]
+        key = f"{event['status']}:{runs[0]['raw_status'] if runs else '-'}"
         statuses[key] = statuses.get(key, 0) + 1
-    polls = sum(len(trigger.poll_starts) for trigger in triggers)
+        right_run += [run["run_id"] for run in runs] == [run_id]
+    polls = sum(len(trigger.lateness) for trigger in triggers)
     waits = len(events)
+    interval = args.poll_interval
     print(
-        f"{waits:,} concurrent waits in one event loop (poll interval {args.poll_interval:g} s, "
-        f"starts spread over {spread:g} s) ended in {wall:.1f} s: {statuses}"
+        f"{waits:,} concurrent waits ({args.mode} mode, {waits / args.flows:g} waits a dataflow) in one "
+        f"event loop, poll interval {interval:g} s, ended in {wall:.1f} s: {statuses}; "
+        f"{right_run:,} reported exactly their own run"
     )
+    print(describe_punctuality([late for trigger in triggers for late in trigger.lateness], interval))
     print(
         f"trigger process CPU during the waits: {cpu:.1f} s over {wall:.1f} s "
-        f"({cpu / wall:.0%} of one core), {cpu * 1000 / polls:.2f} ms per poll; "
+        f"({cpu / wall:.0%} of one core), {cpu * 1000 / polls:.3f} ms per wait per poll; "
         f"emulator process: {emulator_cpu:.1f} s ({emulator_cpu / wall:.0%} of one core); "
         f"every other process: {max(others, 0.0):.1f} s ({max(others, 0.0) / wall:.0%} of one core)"
     )
     print(
         f"polls: {polls:,} ({polls / waits:.1f} per wait); HTTP requests the emulator received: "
-        f"{len(during):,} = {len(during) / polls:.3f} per poll "
-        f"(GET /runs and /runs/{{id}} {len(run_gets):,}, IMS token {token_requests}, "
-        f"other {len(during) - len(run_gets) - token_requests})"
-    )
-    interval = args.poll_interval
-    poll_gaps = intervals([trigger.poll_starts for trigger in triggers])
-    print(describe_lag("interval between two polls of one wait, in the trigger", poll_gaps, interval))
-    print(
-        describe_lag(
-            "  ... as the emulator received them", intervals(list(server_times.values())), args.poll_interval
-        )
+        f"{len(during):,} = {len(during) / polls:.4f} per wait per poll "
+        f"(GET /runs {len(run_gets) - single_gets:,}, GET /runs/{{id}} {single_gets:,}, "
+        f"IMS token {token_requests}, other {len(during) - len(run_gets) - token_requests})"
     )
     growth = peak - rss_before
     print(
@@ -484,7 +510,11 @@ def measure(
     )
     print(f"IMS token requests during the waits: {token_requests}")
     print(f"load average after: {load_average()}")
-    ok = waits == len(run_ids) and all(event["status"] == "finished" for event in events)
+    ok = (
+        waits == len(setup[1])
+        and right_run == waits
+        and all(event["status"] == "finished" for event in events)
+    )
     return 0 if ok and token_requests <= 1 else 1
 
 

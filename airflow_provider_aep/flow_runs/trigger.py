@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -26,7 +26,10 @@ from airflow_provider_aep.exceptions import (
     AEPTransportError,
 )
 from airflow_provider_aep.flow_runs.interpretation import FlowRunReport, read_flow_run
+from airflow_provider_aep.flow_runs.pacing import PollSchedule, in_flight_slots
 from airflow_provider_aep.flow_runs.waiting import WaitTarget
+
+T = TypeVar("T")
 
 #: Errors left after the hook's own retries that are still worth waiting out until the deadline.
 TRANSIENT_ERRORS = (AEPServerError, AEPRateLimitError, AEPTransportError)
@@ -49,7 +52,17 @@ class AEPFlowRunTrigger(BaseTrigger):
     * ``"timeout"``: the deadline passed first;
     * ``"error"``: AEP refused the look-up (unknown run, bad credentials...), with ``message``.
 
-    Each event also carries ``runs``: the last state seen of each run (``FlowRunReport.to_event``).
+    Each event also carries ``runs``: the last state seen of each run (``FlowRunReport.to_event``),
+    in window mode of each run covering the window.
+
+    Polls keep a schedule on the wall clock, ``poll_interval`` apart, in a slot of the interval chosen
+    by a stable hash of the dataflow id (window mode) or of the run ids
+    (:mod:`~airflow_provider_aep.flow_runs.pacing`): the waits of a triggerer are spread over the
+    interval instead of polling in lockstep, while the waits on one dataflow poll together and share
+    one ``GET /runs?property=flowId==...``, and waits by run id share ``GET /runs?property=id==a,b,...``
+    (:mod:`~airflow_provider_aep.flow_runs.batched_lookups`). The requests of an event loop's
+    triggers in flight at once are bounded (:data:`~airflow_provider_aep.flow_runs.pacing.MAX_IN_FLIGHT`).
+    The first poll comes within one interval; the last one at the deadline.
     While waiting it logs its progress (status, records so far) on its first look, when a status
     changes, and every 10 looks or 5 minutes (:mod:`~airflow_provider_aep.flow_runs.progress`).
     Calls go through :class:`~airflow_provider_aep.hooks.aep_async.AEPAsyncHook`, which shares one
@@ -63,7 +76,7 @@ class AEPFlowRunTrigger(BaseTrigger):
     :param flow_id: the dataflow whose runs cover the window (with ``window_start``/``window_end``).
     :param window_start: window start, epoch seconds.
     :param window_end: window end, epoch seconds.
-    :param poll_interval: seconds between two looks.
+    :param poll_interval: seconds between two looks (a positive number).
     """
 
     def __init__(
@@ -91,6 +104,14 @@ class AEPFlowRunTrigger(BaseTrigger):
         if window_start is not None and window_end is not None:
             window = (int(window_start), int(window_end))
         self.target = WaitTarget(tuple(self.run_ids), flow_id, window)
+        #: When it polls: a slot of the interval chosen by what it looks up (the dataflow in window
+        #: mode, else the run ids), so the waits of one dataflow poll together and share one request.
+        self.schedule = PollSchedule.for_key(
+            self.flow_id if self.target.by_window and self.flow_id else ",".join(self.run_ids),
+            self.poll_interval,
+        )
+        #: When the poll in progress (or the next one) is due, epoch seconds; ``None`` before the first.
+        self.due_at: float | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """Class path and kwargs: ids, connection id, sandbox, window, deadline and interval only."""
@@ -109,58 +130,64 @@ class AEPFlowRunTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        """Poll until the runs end or the deadline passes; yield one event."""
+        """Poll on :attr:`schedule` until the runs end or the deadline passes; yield one event."""
         from airflow_provider_aep.flow_runs.progress import WaitProgress
         from airflow_provider_aep.hooks.aep_async import AEPAsyncHook
 
         hook = AEPAsyncHook(self.aep_conn_id, sandbox=self.sandbox)
-        reports: list[FlowRunReport] = []
+        last: tuple[FlowRunReport, ...] = ()
         progress = WaitProgress(self.target.describe())
+        not_before = time.time()
         while True:
-            pause = self.poll_interval
+            self.due_at = min(self.schedule.next_due(not_before), self.deadline)
+            await asyncio.sleep(max(0.0, self.due_at - time.time()))
+            pause = 0.0
             try:
-                reports = await self.poll(hook)
+                verdict = self.target.verdict(await self.poll(hook))
             except TRANSIENT_ERRORS as exc:
-                pause = max(pause, asked_pause(exc))
+                pause = asked_pause(exc)
                 self.log.warning("Still waiting for %s: AEP did not answer (%s)", self.target.describe(), exc)
             except AEPError as exc:
-                yield self._event("error", reports, message=str(exc))
+                yield self._event("error", last, message=str(exc))
                 return
             else:
-                if self.finished(reports):
-                    yield self._event("finished", reports)
+                last = verdict.reports
+                if verdict.finished:
+                    yield self._event("finished", last)
                     return
-                line = progress.poll(reports)
+                line = progress.poll(last)
                 if line:
                     self.log.info("%s", line)
-            remaining = self.deadline - time.time()
-            if remaining <= 0:
-                yield self._event("timeout", reports)
+            now = time.time()
+            if now >= self.deadline:
+                yield self._event("timeout", last)
                 return
-            await asyncio.sleep(min(pause, remaining))
+            # the next slot after this one, and not before a Retry-After AEP asked for
+            not_before = max(self.due_at, now + pause)
 
     async def poll(self, hook: Any) -> list[FlowRunReport]:
-        """One look at the runs: by id (looked up together with the other triggers' runs of this
-        process, :mod:`~airflow_provider_aep.flow_runs.batched_lookups`), or the dataflow's runs."""
-        query = self.target.list_query()
-        if query is None:
-            from airflow_provider_aep.flow_runs.batched_lookups import run_lookups
+        """One look at the runs, shared with the other triggers of this event loop
+        (:mod:`~airflow_provider_aep.flow_runs.batched_lookups`): by run id, or the dataflow's runs
+        (all of them; :meth:`WaitTarget.verdict` keeps those covering the window)."""
+        from airflow_provider_aep.flow_runs.batched_lookups import shared_lookups
 
-            lookups = run_lookups(
-                self.aep_conn_id,
-                self.sandbox,
-                lambda ids_query: _all_items(hook, ids_query),
-                lambda run_id: hook.get_item("flowservice", f"/runs/{run_id}"),
-            )
-            items = await asyncio.gather(*(lookups.get(run_id) for run_id in self.run_ids))
-            return [read_flow_run(item) for item in items]
-        return [read_flow_run(item) for item in await _all_items(hook, query)]
+        lookups = shared_lookups(
+            self.aep_conn_id,
+            self.sandbox,
+            lambda query: _all_items(hook, query),
+            lambda run_id: _bounded(hook.get_item("flowservice", f"/runs/{run_id}")),
+        )
+        if self.target.by_window:
+            assert self.flow_id is not None
+            return list(await lookups.flows.get(self.flow_id))
+        items = await asyncio.gather(*(lookups.runs.get(run_id) for run_id in self.run_ids))
+        return [read_flow_run(item) for item in items]
 
     def finished(self, reports: list[FlowRunReport]) -> bool:
         """Whether waiting longer cannot change the outcome (success or failure is settled)."""
         return self.target.verdict(reports).finished
 
-    def _event(self, status: str, reports: list[FlowRunReport], **extra: Any) -> TriggerEvent:
+    def _event(self, status: str, reports: Sequence[FlowRunReport], **extra: Any) -> TriggerEvent:
         payload = {
             "status": status,
             "runs": [report.to_event() for report in reports],
@@ -178,15 +205,23 @@ def asked_pause(error: Exception) -> float:
     return parse_retry_after(getattr(error, "retry_after", None)) or 0.0
 
 
+async def _bounded(call: Awaitable[T]) -> T:
+    """Await one AEP call within the event loop's bound on in-flight requests
+    (:func:`~airflow_provider_aep.flow_runs.pacing.in_flight_slots`)."""
+    async with in_flight_slots():
+        return await call
+
+
 async def _all_items(hook: Any, query: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Every item of a ``GET /runs`` query, following ``_links.next`` page after page."""
+    """Every item of a ``GET /runs`` query, following ``_links.next`` page after page (each page
+    request within the bound on in-flight requests)."""
     from airflow_provider_aep.hooks.paging import read_page
 
     path: str = "/runs"
     params: Any = query
     items: list[dict[str, Any]] = []
     for _ in range(1000):  # a runaway _links.next must not loop forever
-        page = read_page(await hook.get("flowservice", path, params=params), path, params)
+        page = read_page(await _bounded(hook.get("flowservice", path, params=params)), path, params)
         items.extend(page.items)
         if page.next_path is None:
             break
