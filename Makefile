@@ -7,7 +7,7 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 export AIRFLOW_HOME ?= $(CURDIR)/.airflow-home
 export AIRFLOW__CORE__LOAD_EXAMPLES ?= False
 
-.PHONY: demo test lint typecheck docs unit install standalone bench clean
+.PHONY: demo test lint typecheck docs unit install standalone bench dist clean
 
 $(STAMP): pyproject.toml emulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,5 +47,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/emulator_throughput.py
 	$(BIN)/python benchmarks/deferred_waits.py
 
+# Both distributions, each an sdist and a wheel built from that sdist, into dist/ (what a release uploads).
+# tests/packaging builds them the same way and proves them (metadata, contents, clean venvs).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/uv build --out-dir dist .
+	$(BIN)/uv build --out-dir dist emulator
+	$(BIN)/twine check --strict dist/*
+
 clean:
-	rm -rf $(VENV) .airflow-home .demo test-artifacts .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .airflow-home .demo test-artifacts .pytest_cache .mypy_cache .ruff_cache dist
