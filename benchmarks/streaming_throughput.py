@@ -15,7 +15,14 @@ Each runs on loopback and with a round trip injected by the emulator (``delay_ms
 request, 20 ms by default). The emulator's count of ingested records is checked against what was
 sent. Prints events/s and the ratios to the one-per-request loop of the same network.
 
+``--file-events N`` first sends N events from a JSON-lines file (``events_path``) on loopback, the
+file written beforehand to a temporary directory (the same order, ids varied: about 4.8 KB a line) and
+deleted after: it prints events/s and the peak RSS growth of this process (the sending one; psutil
+samples it every 20 ms) over its RSS before the operator ran, with the provider's modules already
+imported. ``--file-only`` skips the throughput table.
+
     python benchmarks/streaming_throughput.py [--delay-ms 20] [--events 20000] [--baseline-seconds 5]
+    python benchmarks/streaming_throughput.py --file-events 1000000 --file-only
 """
 
 from __future__ import annotations
@@ -26,6 +33,8 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -207,20 +216,101 @@ def one_per_request(inlet: str, events: list[dict[str, Any]], seconds: float) ->
 
 
 def operator_run(inlet: str, events: list[dict[str, Any]], **kwargs: Any) -> tuple[int, float]:
+    count, seconds = run_operator(inlet, events=events, **kwargs)
+    if count != len(events):
+        raise RuntimeError(f"the operator got {count} of {len(events)} events accepted")
+    return count, seconds
+
+
+def run_operator(inlet: str, **kwargs: Any) -> tuple[int, float]:
+    """``AEPSendStreamingEventsOperator.execute`` outside a task runner: events accepted, seconds."""
     from airflow_provider_aep.operators.streaming import AEPSendStreamingEventsOperator
 
     class TaskInstance:
         def xcom_push(self, key: str, value: Any) -> None:
             pass
 
-    operator = AEPSendStreamingEventsOperator(task_id="bench", inlet_url=inlet, events=events, **kwargs)
+    operator = AEPSendStreamingEventsOperator(task_id="bench", inlet_url=inlet, **kwargs)
     started = time.perf_counter()
     context: Any = {"ti": TaskInstance()}
-    accepted = operator.execute(context)
-    elapsed = time.perf_counter() - started
-    if accepted != len(events):
-        raise RuntimeError(f"the operator got {accepted} of {len(events)} events accepted")
-    return accepted, elapsed
+    accepted = int(operator.execute(context))
+    return accepted, time.perf_counter() - started
+
+
+def write_events_file(path: Path, count: int) -> int:
+    """``count`` orders (ids varied), one JSON object a line, encoded once and written in 1 MB chunks."""
+    order: dict[str, Any] = json.loads(ORDER.read_text())
+    marker = "@@id@@"
+    head, tail = json.dumps(dict(order, id=marker), separators=(",", ":")).split(json.dumps(marker))
+    with path.open("w", encoding="utf-8") as stream:
+        chunk: list[str] = []
+        for number in range(count):
+            chunk.append(f"{head}{number}{tail}\n")
+            if len(chunk) == 200:
+                stream.write("".join(chunk))
+                chunk.clear()
+        stream.write("".join(chunk))
+    return path.stat().st_size
+
+
+class PeakRss:
+    """The highest RSS of this process, sampled every ``interval`` seconds while in the ``with`` block."""
+
+    def __init__(self, interval: float = 0.02) -> None:
+        import psutil
+
+        self._process = psutil.Process()
+        self._interval = interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="peak-rss", daemon=True)
+        self.before = 0
+        self.peak = 0
+
+    def _rss(self) -> int:
+        return int(self._process.memory_info().rss)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._interval):
+            self.peak = max(self.peak, self._rss())
+
+    def __enter__(self) -> PeakRss:
+        self.before = self.peak = self._rss()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self._rss())
+
+
+def file_run(emulator: Emulator, inlet: str, count: int) -> None:
+    """Send ``count`` events from a JSON-lines file; print events/s and the sender's peak RSS growth."""
+    # What any task sending events loads; imported first so the growth measured is the delivery's.
+    import airflow_provider_aep.operators._streaming_delivery
+    import airflow_provider_aep.operators.streaming  # noqa: F401
+
+    with tempfile.TemporaryDirectory(prefix="aep-streaming-bench-") as folder:
+        path = Path(folder) / "events.jsonl"
+        started = time.perf_counter()
+        size = write_events_file(path, count)
+        written = time.perf_counter() - started
+        print(f"file: {count:,} events, {size / 2**20:,.0f} MiB, written in {written:.1f} s")
+        before = emulator.records()
+        with PeakRss() as rss:
+            accepted, seconds = run_operator(inlet, events_path=str(path))
+    counted = emulator.records() - before
+    if accepted != count or counted != count:
+        raise RuntimeError(
+            f"{count} events in the file, {accepted} accepted, {counted} counted by the emulator"
+        )
+    growth = (rss.peak - rss.before) / 2**20
+    print(
+        f"file of {count:,} events (events_path), loopback: {seconds:.1f} s, "
+        f"{count / seconds:,.0f} events/s; "
+        f"sender RSS {rss.before / 2**20:,.0f} MiB before, peak {rss.peak / 2**20:,.0f} MiB: "
+        f"growth {growth:,.1f} MiB; counted by the emulator: {counted:,}"
+    )
 
 
 def main() -> None:
@@ -228,11 +318,19 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=int, default=20, help="round trip injected on inlet requests")
     parser.add_argument("--events", type=int, default=20_000, help="events the batch operator sends")
     parser.add_argument("--baseline-seconds", type=float, default=5.0, help="how long the slow ways run")
+    parser.add_argument("--file-events", type=int, default=0, help="also send this many from a file")
+    parser.add_argument("--file-only", action="store_true", help="only the file run (--file-events)")
     args = parser.parse_args()
+    if args.file_only and not args.file_events:
+        parser.error("--file-only needs --file-events")
 
     emulator = Emulator()
     try:
         inlet = streaming_inlet(emulator)
+        if args.file_events:
+            file_run(emulator, inlet, args.file_events)
+        if args.file_only:
+            return
         events = sample_orders(args.events)
         size = len(json.dumps(events[0], separators=(",", ":")).encode())
         print(f"event: the tutorial's Shopify order, {size:,} bytes encoded; emulator in its own process")

@@ -81,12 +81,17 @@ def _not_json(constant: str) -> Any:
     raise ValueError(f"{constant} is not a JSON value")
 
 
+# Built once: ``json.dumps``/``json.loads`` with options build a new encoder/decoder at every call.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+_DECODER = json.JSONDecoder(parse_constant=_not_json)
+
+
 def encode_event(event: Any) -> bytes:
     """Compact UTF-8 JSON of one event; ``ValueError`` when it is not a JSON object or not encodable."""
     if not isinstance(event, Mapping):
         raise ValueError("not a JSON object")
     try:
-        return json.dumps(event, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8")
+        return _ENCODER.encode(event).encode("utf-8")
     except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as error:
         raise ValueError(f"not encodable as JSON ({type(error).__name__})") from None
 
@@ -114,7 +119,7 @@ def file_items(lines: Iterable[bytes]) -> Iterator[Item]:
         where = f"line {number}"
         try:
             text = line.decode("utf-8")
-            event = json.loads(text, parse_constant=_not_json)
+            event = _DECODER.decode(text)
             if not isinstance(event, dict):
                 raise ValueError("not a JSON object")
             if _SURROGATE_ESCAPE.search(text):

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any, Protocol
 
 from starlette.requests import Request
@@ -158,7 +159,7 @@ def parse_json(raw: bytes, invalid: InvalidInput) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise invalid(f"The body is not valid UTF-8 (byte {exc.start})") from exc
-    if _nesting_depth(text) > MAX_BODY_DEPTH:
+    if _nesting_depth(raw) > MAX_BODY_DEPTH:
         raise invalid(f"The JSON body nests deeper than {MAX_BODY_DEPTH} levels")
     try:
         value = json.loads(text, parse_constant=_not_json, parse_float=_finite)
@@ -185,25 +186,26 @@ def _finite(number: str) -> float:
     return value
 
 
-# A JSON string (escapes included; unterminated at the end of the text too), and what is no bracket.
-_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
-_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+# Every byte but a quote or a bracket; a string (unterminated at the end of the text too) once its
+# escaped backslashes and quotes are gone; how each bracket moves the depth.
+_NOT_QUOTE_OR_BRACKET = bytes(byte for byte in range(256) if byte not in b'"[]{}')
+_QUOTED = re.compile(rb'"[^"]*"?')
+_DEPTH_STEP = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
 
 
-def _nesting_depth(text: str) -> int:
-    """The deepest ``[``/``{`` nesting of a JSON text (brackets inside strings are ignored).
+def _nesting_depth(raw: bytes) -> int:
+    """The deepest ``[``/``{`` nesting of a UTF-8 JSON text (brackets inside strings are ignored).
 
-    Strings are cut out by a regular expression first, so only the brackets are looked at one by one
-    (a 1 MB streaming batch takes about 10 ms instead of 60 ms character by character).
+    Escaped backslashes, then escaped quotes, are cut out, so every quote left opens or closes a
+    string; only quotes and brackets are kept (``bytes.translate``); two quotes side by side enclose
+    no bracket outside a string, so they go; strings left (holding brackets) are cut out. What remains
+    is the brackets outside strings, summed in C (``accumulate``): a 1 MB streaming batch takes about
+    1.3 ms (character by character it took 60 ms; with a regular expression over every string, 11 ms).
     """
-    depth = deepest = 0
-    for bracket in _NOT_BRACKETS.sub("", _JSON_STRING.sub("", text)):
-        if bracket in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        else:
-            depth -= 1
-    return deepest
+    if b"\\" in raw:
+        raw = raw.replace(b"\\\\", b"").replace(b'\\"', b"")
+    marks = raw.translate(None, _NOT_QUOTE_OR_BRACKET).replace(b'""', b"")
+    return max(accumulate(map(_DEPTH_STEP.__getitem__, _QUOTED.sub(b"", marks))), default=0)
 
 
 def platform_endpoint(

@@ -39,6 +39,8 @@ import collections
 import math
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -136,8 +138,12 @@ def _read_checked(raw: bytes, content_type: str) -> Any:
     return parse_json(raw, _bad_payload)
 
 
-def _message_problem(message: Any, store: Store, sandbox: str) -> str | None:
-    """Why one batch message fails DCCS validation, or ``None`` when it is accepted (module docstring)."""
+def _message_problem(message: Any, org_id: str, datasets: dict[str, Resource]) -> str | None:
+    """Why one batch message fails DCCS validation, or ``None`` when it is accepted (module docstring).
+
+    :param org_id: the inlet's IMS org.
+    :param datasets: the datasets of the inlet's sandbox, by id.
+    """
     if not isinstance(message, dict):
         return UNKNOWN_XDM_FORMAT
     if "header" not in message and "body" not in message:
@@ -146,11 +152,11 @@ def _message_problem(message: Any, store: Store, sandbox: str) -> str | None:
     if not isinstance(header, dict) or not isinstance(body, dict):
         return UNKNOWN_XDM_FORMAT
     org = header.get("imsOrgId")
-    if org is not None and org != store.settings.org_id:
+    if org is not None and org != org_id:
         return WRONG_IMS_ORG
     dataset_id = header.get("datasetId")
     if dataset_id is not None:
-        dataset = store.kind(sandbox, "dataSets").get(dataset_id) if isinstance(dataset_id, str) else None
+        dataset = datasets.get(dataset_id) if isinstance(dataset_id, str) else None
         if dataset is None:
             return UNKNOWN_XDM_FORMAT
         schema_ref = header.get("schemaRef")
@@ -158,6 +164,31 @@ def _message_problem(message: Any, store: Store, sandbox: str) -> str | None:
         if wanted is not None and wanted != (dataset.get("schemaRef") or {}).get("id"):
             return UNKNOWN_XDM_FORMAT
     return None
+
+
+def _single_shape_problem(payload: Any) -> str | None:
+    # A message is a JSON object (``streamingMessage`` in streaming-ingestion.yaml); webhook sources
+    # may post a JSON array of their events.
+    if isinstance(payload, dict | list):
+        return None
+    return "The payload must be a JSON object or an array of them."
+
+
+def _batch_shape_problem(payload: Any) -> str | None:
+    messages = payload.get("messages") if isinstance(payload, dict) else None
+    if isinstance(messages, list) and messages:
+        return None
+    return 'The payload must be a JSON object {"messages": [...]} with at least one message.'
+
+
+@dataclass(frozen=True)
+class Collected:
+    """A streaming request that passed the checks both endpoints share: its inlet and parsed body."""
+
+    inlet_id: str
+    sandbox: str
+    inlet: Resource
+    payload: Any
 
 
 class _Ids:
@@ -179,69 +210,64 @@ def streaming_routes(store: Store) -> list[Route]:
     limiter = RateLimiter()
     ids = _Ids()
 
-    def rate_limited(request: Request) -> Response | None:
-        wait = limiter.retry_after(
-            str(request.path_params["inlet_id"]), store.config.streaming_rate_limit_per_second
-        )
-        if wait is None:
-            return None
-        return _streaming_error(
-            429, "Too many requests within the specified time duration.", {"Retry-After": str(wait)}
-        )
-
-    async def collect(request: Request) -> Response:
-        limited = rate_limited(request)
-        if limited is not None:
-            return limited
+    async def read_request(
+        request: Request, shape_problem: Callable[[Any], str | None]
+    ) -> Collected | Response:
+        """What both endpoints check first, in this order: the rate limit, the body (size, JSON), its
+        shape (``shape_problem`` says what is wrong with it, if anything: a 400), and the inlet (404)."""
+        inlet_id = str(request.path_params["inlet_id"])
+        wait = limiter.retry_after(inlet_id, store.config.streaming_rate_limit_per_second)
+        if wait is not None:
+            return _streaming_error(
+                429, "Too many requests within the specified time duration.", {"Retry-After": str(wait)}
+            )
         try:
             payload = _read_checked(await request.body(), request.headers.get("content-type", ""))
         except ApiError as error:
             return JSONResponse(error.body, status_code=error.status)
-        if not isinstance(payload, (dict, list)):
-            # A message is a JSON object (``streamingMessage`` in streaming-ingestion.yaml); webhook
-            # sources may post a JSON array of their events.
-            return _streaming_error(400, "The payload must be a JSON object or an array of them.")
-        inlet_id = request.path_params["inlet_id"]
+        problem = shape_problem(payload)
+        if problem is not None:
+            return _streaming_error(400, problem)
         found = _find_inlet(store, inlet_id)
         if found is None:
             return _streaming_error(404, f"Inlet {inlet_id} was not found.")
-        count_accepted(store, *found, _record_count(payload))
+        return Collected(inlet_id, *found, payload)
+
+    async def collect(request: Request) -> Response:
+        collected = await read_request(request, _single_shape_problem)
+        if isinstance(collected, Response):
+            return collected
+        count_accepted(store, collected.sandbox, collected.inlet, _record_count(collected.payload))
         received_ms = store.now_ms()
         return JSONResponse(
-            {"inletId": inlet_id, "xactionId": ids.next(received_ms), "receivedTimeMs": received_ms}
+            {"inletId": collected.inlet_id, "xactionId": ids.next(received_ms), "receivedTimeMs": received_ms}
         )
 
     async def collect_batch(request: Request) -> Response:
-        limited = rate_limited(request)
-        if limited is not None:
-            return limited
-        try:
-            payload = _read_checked(await request.body(), request.headers.get("content-type", ""))
-        except ApiError as error:
-            return JSONResponse(error.body, status_code=error.status)
-        messages = payload.get("messages") if isinstance(payload, dict) else None
-        if not isinstance(messages, list) or not messages:
-            return _streaming_error(
-                400, 'The payload must be a JSON object {"messages": [...]} with at least one message.'
-            )
-        inlet_id = request.path_params["inlet_id"]
-        found = _find_inlet(store, inlet_id)
-        if found is None:
-            return _streaming_error(404, f"Inlet {inlet_id} was not found.")
-        sandbox, inlet = found
+        collected = await read_request(request, _batch_shape_problem)
+        if isinstance(collected, Response):
+            return collected
         received_ms = store.now_ms()
         batch_id = ids.next(received_ms)
-        prefix = f"inletId: [{inlet_id}] imsOrgId: [{store.settings.org_id}] "
+        prefix = f"inletId: [{collected.inlet_id}] imsOrgId: [{store.settings.org_id}] "
+        datasets = store.kind(collected.sandbox, "dataSets")
         responses: list[dict[str, Any]] = []
-        for index, message in enumerate(messages):
-            problem = _message_problem(message, store, sandbox)
+        accepted = 0
+        for index, message in enumerate(collected.payload["messages"]):
+            problem = _message_problem(message, store.settings.org_id, datasets)
             if problem is None:
                 responses.append({"xactionId": f"{batch_id}:{index}"})
+                accepted += 1
             else:
                 responses.append({"statusCode": 400, "message": prefix + problem})
-        count_accepted(store, sandbox, inlet, sum(1 for answer in responses if "xactionId" in answer))
+        count_accepted(store, collected.sandbox, collected.inlet, accepted)
         return JSONResponse(
-            {"inletId": inlet_id, "batchId": batch_id, "receivedTimeMs": received_ms, "responses": responses},
+            {
+                "inletId": collected.inlet_id,
+                "batchId": batch_id,
+                "receivedTimeMs": received_ms,
+                "responses": responses,
+            },
             status_code=207,
         )
 

@@ -227,3 +227,29 @@ def test_rate_limit_answers_429_with_retry_after(
 def test_rate_limit_config_is_checked(emulator: RunningEmulator, value: Any) -> None:
     with pytest.raises(httpx.HTTPStatusError):
         emulator.configure(streaming_rate_limit_per_second=value)
+
+
+def test_brackets_and_escaped_quotes_inside_strings_are_not_nesting(
+    aep: PlatformClient, emulator: RunningEmulator, streaming_flow: str
+) -> None:
+    """The body's depth check counts only structure: strings full of brackets, escaped quotes and
+    backslashes are any depth, while a message nested deeper than 64 levels is refused (400)."""
+    url = _batch_url(aep.item(f"{FLOW}/flows/{streaming_flow}")["inletUrl"])
+    tricky = ['\\"[[[[' * 40, "\\\\" + "{" * 200, '"]}' * 100 + "\\", "é[" * 100]
+
+    def nested(levels: int) -> dict[str, Any]:
+        """A batch body ``levels`` deep: the envelope's object, list and message make 3 of them."""
+        value: Any = 1
+        for _ in range(levels - 3):
+            value = [value]
+        return {"messages": [{"n": value}]}
+
+    with httpx.Client(timeout=10.0) as webhook:
+        accepted = webhook.post(url, json={"messages": [{"note": text, "n": 1} for text in tricky]})
+        assert accepted.status_code == 207
+        assert all("xactionId" in result for result in accepted.json()["responses"])
+        too_deep = webhook.post(url, json=nested(65))
+        assert too_deep.status_code == 400
+        assert "deeper than 64" in too_deep.json()["title"]
+        assert webhook.post(url, json=nested(64)).status_code == 207
+    assert [i["records"] for i in emulator.state()["prod"]["inlets"]] == [len(tricky) + 1]

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import re
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -298,6 +299,37 @@ def test_a_jsonl_file_of_20000_events_is_streamed_with_bounded_memory(inlet: Inl
     inlet.emulator.advance_clock(2)
     runs = AEPHook().get("flowservice", "/runs", params={"property": f"flowId=={inlet.ids['flow']}"})
     assert runs["items"][0]["metrics"]["recordSummary"]["inputRecordCount"] == 20_000
+
+
+def test_a_file_is_sent_while_it_is_still_being_written(inlet: Inlet, tmp_path: Path) -> None:
+    """``events_path`` is read as requests need it: a named pipe whose writer waits until the inlet has
+    counted records before writing the rest is delivered in full (reading it all first would wait for
+    the writer forever)."""
+    path = tmp_path / "events.pipe"
+    os.mkfifo(path)
+    seen_while_writing: list[int] = []
+
+    def write() -> None:
+        with path.open("w", encoding="utf-8") as pipe:
+            for number in range(400):  # about ten requests of 16 KiB
+                pipe.write(json.dumps(order(number, size=400)) + "\n")
+            pipe.flush()
+            deadline = time.monotonic() + 20
+            while inlet.records() == 0 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            seen_while_writing.append(inlet.records())
+            for number in range(400, 1000):
+                pipe.write(json.dumps(order(number, size=400)) + "\n")
+
+    writer = threading.Thread(target=write, name="pipe-writer")
+    writer.start()
+    try:
+        accepted, pushed = send(inlet, events_path=str(path), max_request_bytes=16_384)
+    finally:
+        writer.join(timeout=30)
+    assert seen_while_writing
+    assert 0 < seen_while_writing[0] < 1000
+    assert accepted == pushed["delivery"]["events"] == inlet.records() == 1000
 
 
 def test_bad_lines_of_a_file_are_failed_messages_at_their_line(inlet: Inlet, tmp_path: Path) -> None:
