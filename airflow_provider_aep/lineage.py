@@ -5,10 +5,11 @@
   OpenLineage, each source connection).
 * :class:`Ingestion`: what the task's runs did (flow, runs, window, record counts, batches); its
   :meth:`~Ingestion.event_extra` is the ``extra`` of the asset events.
-* :class:`AEPLineageMixin`: the run operator and the sensor conclude with
+* :class:`AEPLineageMixin`: the run operator and the sensor end every wait with
+  :meth:`~AEPLineageMixin.conclude_wait`: the run report and the quality gate (``settle``), then
   :meth:`~AEPLineageMixin.record_ingestion`, which fills ``outlet_events`` for the AEP datasets in
-  ``outlets`` (an ``aep://`` asset, or an ``AssetAlias`` that gets the dataflow's datasets) and keeps
-  what ``get_openlineage_facets_on_complete`` reports.
+  ``outlets`` (an ``aep://`` asset, or an ``AssetAlias`` that gets the dataflow's datasets). It keeps
+  what ``get_openlineage_facets_on_complete`` and ``get_openlineage_facets_on_failure`` report.
 
 Nothing here imports OpenLineage, the hooks or the models at module level: the operators import this
 module at DAG-parse time (hence ``NamedTuple`` rather than dataclasses, which cost more to define), and
@@ -28,7 +29,8 @@ if TYPE_CHECKING:
     from airflow.providers.openlineage.extractors import OperatorLineage
     from airflow.sdk import Asset
 
-    from airflow_provider_aep.flow_runs.interpretation import FlowRunReport
+    from airflow_provider_aep.flow_runs.interpretation import FlowRunReport, FlowRunVerdict
+    from airflow_provider_aep.flow_runs.report import QualityGate, RunReport
     from airflow_provider_aep.hooks.aep import AEPHook
 
 log = logging.getLogger(__name__)
@@ -255,16 +257,26 @@ def openlineage_enabled() -> bool:
         return False
 
 
+#: A data window, or what computes it (called only when an outlet or OpenLineage needs it).
+WindowSource = tuple[int, int] | Callable[[], tuple[int, int]] | None
+
+
 class AEPLineageMixin:
     """Asset events and OpenLineage facets of a task that waits for a dataflow's runs.
 
-    The task calls :meth:`record_ingestion` once its runs succeeded. When its ``outlets`` hold an
-    ``aep://`` dataset asset or an ``AssetAlias``, or OpenLineage is enabled, the dataflow's datasets
-    are read (two or three Flow Service GETs); otherwise nothing is called.
+    The task ends every wait with :meth:`conclude_wait`. When its ``outlets`` hold an ``aep://``
+    dataset asset or an ``AssetAlias``, or OpenLineage is enabled, the dataflow's datasets are read
+    (two or three Flow Service GETs); otherwise nothing is called. When the wait fails the task,
+    the same is read with OpenLineage enabled, so the ``FAIL`` event names the inputs and outputs a
+    ``COMPLETE`` one would.
     """
 
     aep_lineage: DataflowLineage | None = None
     aep_ingestion: Ingestion | None = None
+    #: The report of the wait's runs (``settle``'s; rebuilt from the runs when ``settle`` failed).
+    aep_report: RunReport | None = None
+    #: Whether the runs passed the quality gate on dropped rows (``None``: it was not reached).
+    aep_gate_passed: bool | None = None
 
     def check_outlets_can_be_filled(self, waits: bool) -> None:
         """Refuse AEP outlets on a task that does not wait for its run (nothing has landed yet)."""
@@ -276,6 +288,53 @@ class AEPLineageMixin:
                 "the run starts); declare it on the AEPFlowRunSensor that waits for the run instead"
             )
 
+    def conclude_wait(
+        self,
+        context: Mapping[str, Any],
+        hook: AEPHook,
+        verdict: FlowRunVerdict,
+        *,
+        gate: QualityGate,
+        flow_id: str | None,
+        window: WindowSource,
+    ) -> RunReport:
+        """End a wait whose runs finished: report and gate them (``settle``), then :meth:`record_ingestion`.
+
+        When ``settle`` fails the task (a run that did not succeed, rows dropped over the gate), the
+        runs' report is kept for :meth:`get_openlineage_facets_on_failure` and, with OpenLineage
+        enabled, the dataflow's sources and datasets are read (never hiding the failure) before the
+        error goes on.
+
+        :param context: the task context (``ti`` for the ``run_report`` XCom, ``outlet_events``).
+        :param hook: the task's hook.
+        :param verdict: what the wait found (its runs have ended).
+        :param gate: the task's quality gate on dropped rows.
+        :param flow_id: the dataflow (else read from the runs).
+        :param window: see :meth:`record_ingestion`.
+        :returns: the run report.
+        """
+        from airflow_provider_aep.exceptions import AEPDroppedRowsError
+        from airflow_provider_aep.flow_runs.report import build_report
+        from airflow_provider_aep.flow_runs.waiting import settle
+
+        task_log = getattr(self, "log", log)
+        try:
+            report = settle(verdict, task_log, hook=hook, context=context, gate=gate)
+        except Exception as exc:
+            self.aep_report = build_report(verdict.reports)
+            self.aep_gate_passed = False if isinstance(exc, AEPDroppedRowsError) else None
+            if openlineage_enabled():
+                try:
+                    self._learn_lineage(hook, verdict.reports, flow_id, window, with_sources=True)
+                except Exception:
+                    task_log.warning(
+                        "OpenLineage: could not read the dataflow of the failed wait", exc_info=True
+                    )
+            raise
+        self.aep_report, self.aep_gate_passed = report, True
+        self.record_ingestion(context, hook, verdict.reports, flow_id=flow_id, window=window)
+        return report
+
     def record_ingestion(
         self,
         context: Mapping[str, Any],
@@ -283,7 +342,7 @@ class AEPLineageMixin:
         reports: Sequence[FlowRunReport],
         *,
         flow_id: str | None,
-        window: tuple[int, int] | Callable[[], tuple[int, int]] | None,
+        window: WindowSource,
     ) -> None:
         """After a successful wait: fill the AEP outlets' events and keep the OpenLineage facts.
 
@@ -300,25 +359,17 @@ class AEPLineageMixin:
         lineage_wanted = openlineage_enabled()
         if not (assets or aliases or lineage_wanted):
             return
-        if callable(window):
-            try:
-                window = window()
-            except ValueError:  # no window in this context (AEPConfigError): the runs' own
-                task_log.warning("No data window in this context; the events show the runs' windows")
-                window = None
-        ingestion = Ingestion.from_reports(reports, flow_id, window)
-        self.aep_ingestion = ingestion
-        if ingestion.flow_id is None:
-            return
         try:
-            lineage = read_dataflow_lineage(hook, ingestion.flow_id, with_sources=lineage_wanted)
+            lineage = self._learn_lineage(hook, reports, flow_id, window, with_sources=lineage_wanted)
         except Exception:
             if assets or aliases:
                 raise  # the events cannot be right without the dataflow's datasets
-            task_log.warning("OpenLineage: could not read dataflow %s", ingestion.flow_id, exc_info=True)
+            task_log.warning("OpenLineage: could not read the dataflow of the runs", exc_info=True)
             return
-        self.aep_lineage = lineage
+        if lineage is None or self.aep_ingestion is None:
+            return
         if assets or aliases:
+            ingestion = self.aep_ingestion
             check_outlets(assets, lineage)
             uris = fill_outlet_events(context["outlet_events"], assets, aliases, lineage, ingestion)
             task_log.info(
@@ -329,23 +380,86 @@ class AEPLineageMixin:
                 list(ingestion.batch_ids),
             )
 
+    def _learn_lineage(
+        self,
+        hook: AEPHook,
+        reports: Sequence[FlowRunReport],
+        flow_id: str | None,
+        window: WindowSource,
+        *,
+        with_sources: bool,
+    ) -> DataflowLineage | None:
+        """Keep what the runs did (:class:`Ingestion`) and read their dataflow (``None``: no flow id)."""
+        if callable(window):
+            try:
+                window = window()
+            except ValueError:  # no window in this context (AEPConfigError): the runs' own
+                getattr(self, "log", log).warning(
+                    "No data window in this context; the events show the runs' windows"
+                )
+                window = None
+        ingestion = Ingestion.from_reports(reports, flow_id, window)
+        self.aep_ingestion = ingestion
+        if ingestion.flow_id is None:
+            return None
+        self.aep_lineage = read_dataflow_lineage(hook, ingestion.flow_id, with_sources=with_sources)
+        return self.aep_lineage
+
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
-        """OpenLineage: the dataflow's source connections in, its datasets out, with record counts."""
+        """OpenLineage: the dataflow's source connections in, its datasets out, with record counts, and
+        the quality gate's ``test`` (also for a sensor that ``soft_fail`` skipped on dropped rows: the
+        Airflow provider reports a skip as complete, and the rows AEP wrote did land)."""
         if self.aep_lineage is None:
             return None
-        return ingestion_openlineage(self.aep_lineage, self.aep_ingestion)
+        return ingestion_openlineage(self.aep_lineage, self.aep_ingestion, self._gate_facets())
+
+    def get_openlineage_facets_on_failure(self, task_instance: Any) -> OperatorLineage[Any, Any] | None:
+        """OpenLineage ``FAIL``: what the task learned before failing, and why it failed.
+
+        Once its runs had ended: the inputs and outputs of :meth:`get_openlineage_facets_on_complete`
+        (the row count written when AEP reported it) and the run as ``externalQuery``. Always, when
+        known: an ``errorMessage`` run facet with the exception's message and the runs' report (ids,
+        statuses, record counts, error codes), secrets masked; and a ``test`` run facet when rows
+        dropped over the quality gate failed the task. A task that failed before its runs ended
+        (a bad argument, AEP refusing a call, a timeout) reports no dataset itself: the OpenLineage
+        provider then reports the task's ``inlets``/``outlets``.
+
+        :param task_instance: the failed task instance; Airflow 3's task runner has put the exception in
+            its context (``exception``, as ``on_failure_callback`` sees it) before the listener calls.
+        """
+        message = failure_message(task_error(task_instance), self.aep_report)
+        error_facets = {} if message is None else {"errorMessage": error_message_facet(message)}
+        facets = {**self._gate_facets(), **error_facets}
+        if self.aep_lineage is not None:
+            return ingestion_openlineage(self.aep_lineage, self.aep_ingestion, facets)
+        if not facets:
+            return None
+        from airflow.providers.openlineage.extractors import OperatorLineage
+
+        return OperatorLineage(run_facets=facets)
+
+    def _gate_facets(self) -> dict[str, Any]:
+        """The ``test`` run facet of the quality gate, once the runs reached it."""
+        if self.aep_report is None or self.aep_gate_passed is None:
+            return {}
+        facet = dropped_rows_test(self.aep_report, self.aep_gate_passed, getattr(self, "quality_gate", None))
+        return {} if facet is None else {"test": facet}
 
 
 # -- OpenLineage (imported only when the OpenLineage provider calls) -------------------------------
 
 
-def ingestion_openlineage(lineage: DataflowLineage, ingestion: Ingestion | None) -> OperatorLineage[Any, Any]:
+def ingestion_openlineage(
+    lineage: DataflowLineage, ingestion: Ingestion | None, run_facets: Mapping[str, Any] | None = None
+) -> OperatorLineage[Any, Any]:
     """Inputs: the source connections; outputs: the datasets; the run as an external query.
 
     Names: namespace ``aep://<org_id>/<sandbox>``; a source connection is
     ``sourceConnections/<id>`` (its table in a ``symlinks`` facet, its name in ``documentation``),
     a dataset ``datasets/<id>`` (``namespace/name`` is its asset URI). With one source or one dataset,
     the runs' input/output record counts are its ``inputStatistics``/``outputStatistics``.
+
+    :param run_facets: more run facets (the gate's ``test``, a failure's ``errorMessage``).
     """
     from airflow.providers.common.compat.openlineage.facet import (
         DocumentationDatasetFacet,
@@ -397,12 +511,104 @@ def ingestion_openlineage(lineage: DataflowLineage, ingestion: Ingestion | None)
         outputs.append(
             OutputDataset(namespace=dataset.namespace, name=dataset.name, outputFacets=output_facets)
         )
-    run_facets: dict[str, Any] = {}
+    facets_of_run: dict[str, Any] = {}
     if ingestion is not None and len(ingestion.run_ids) == 1:
-        run_facets["externalQuery"] = ExternalQueryRunFacet(
+        facets_of_run["externalQuery"] = ExternalQueryRunFacet(
             externalQueryId=ingestion.run_ids[0], source=namespace
         )
-    return OperatorLineage(inputs=inputs, outputs=outputs, run_facets=run_facets)
+    facets_of_run.update(run_facets or {})
+    return OperatorLineage(inputs=inputs, outputs=outputs, run_facets=facets_of_run)
+
+
+#: Name of the quality gate's test in the ``test`` run facet.
+DROPPED_ROWS_TEST = "aep_dropped_rows"
+
+
+def dropped_rows_test(report: RunReport, passed: bool, gate: QualityGate | None) -> Any:
+    """The quality gate as OpenLineage's ``TestRunFacet`` (``None`` with a client that lacks it).
+
+    One test, ``aep_dropped_rows``: ``actual`` is the records AEP dropped in runs it called
+    successful, ``expected`` what the task tolerates; ``params`` hold the run's record counts and its
+    first error codes. The gate is a check of the run, not of a dataset's content, hence a run facet:
+    the client's dataset-level quality facets are input facets (``dataQualityAssertions``) or column
+    metrics (``dataQualityMetrics``), neither of which can say "AEP dropped N rows writing this".
+    """
+    try:  # older openlineage-python clients do not define it
+        from openlineage.client.generated.test_run import TestExecution, TestRunFacet
+    except ImportError:
+        return None
+    from airflow_provider_aep.flow_runs.report import MAX_CODES
+
+    return TestRunFacet(
+        tests=[
+            TestExecution(
+                name=DROPPED_ROWS_TEST,
+                status="pass" if passed else "fail",
+                severity="error",
+                type="failed_records",
+                description="records AEP dropped in flow runs it calls successful (the task's quality gate)",
+                expected=gate_tolerance(gate),
+                actual=str(report.records_failed),
+                params={
+                    "run_ids": list(report.run_ids),
+                    "records_read": report.records_read,
+                    "records_written": report.records_written,
+                    "records_failed": report.records_failed,
+                    "failed_ratio": round(report.failed_ratio, 6),
+                    "error_codes": list(report.error_codes)[:MAX_CODES],
+                },
+            )
+        ]
+    )
+
+
+def gate_tolerance(gate: QualityGate | None) -> str:
+    """What a quality gate tolerates, in its arguments' words."""
+    if gate is not None and gate.tolerate_all:
+        return "any (allow_partial_success=True)"
+    limits = []
+    if gate is not None and gate.max_failed_records is not None:
+        limits.append(f"max_failed_records={gate.max_failed_records}")
+    if gate is not None and gate.max_failed_ratio is not None:
+        limits.append(f"max_failed_ratio={gate.max_failed_ratio:g}")
+    return " and ".join(limits) or "0 (or the share the dataflow's partial ingestion allows)"
+
+
+def task_error(task_instance: Any) -> BaseException | None:
+    """The exception a task failed with, from its context (``None`` when it is not there)."""
+    get_context = getattr(task_instance, "get_template_context", None)
+    if not callable(get_context):
+        return None
+    try:
+        error = get_context().get("exception")
+    except Exception:  # a task instance without a context: nothing to add
+        return None
+    return error if isinstance(error, BaseException) else None
+
+
+def failure_message(error: BaseException | None, report: RunReport | None) -> str | None:
+    """The exception (type and message), then the runs' report, secrets masked (``None``: neither)."""
+    parts = [f"{type(error).__name__}: {error}"] if error is not None else []
+    if report is not None and report.run_ids:
+        parts.append(report.summary())
+    return masked("\n".join(parts)) if parts else None
+
+
+def error_message_facet(message: str) -> Any:
+    """OpenLineage's ``ErrorMessageRunFacet`` of a failure (the stack trace is the listener's)."""
+    from airflow.providers.common.compat.openlineage.facet import ErrorMessageRunFacet
+
+    return ErrorMessageRunFacet(message=message, programmingLanguage="python")
+
+
+def masked(text: str) -> str:
+    """``text`` through Airflow's secret masker: every registered secret (the connection's client
+    secret, access tokens, source credentials) becomes ``***``, as in the task's log."""
+    try:
+        from airflow.sdk._shared.secrets_masker import redact
+    except ImportError:  # Airflow < 3.2
+        from airflow.sdk.execution_time.secrets_masker import redact  # type: ignore[no-redef]
+    return str(redact(text))
 
 
 def dataset_openlineage(

@@ -20,7 +20,7 @@ from airflow_provider_aep.operators.arguments import check_delta_column, resolve
 if TYPE_CHECKING:
     from airflow.sdk import Context, XComArg
 
-    from airflow_provider_aep.flow_runs.interpretation import FlowRunReport
+    from airflow_provider_aep.flow_runs.interpretation import FlowRunReport, FlowRunVerdict
     from airflow_provider_aep.flow_runs.report import QualityGate
     from airflow_provider_aep.flow_runs.waiting import WaitTarget
     from airflow_provider_aep.hooks.aep import AEPHook
@@ -60,7 +60,8 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
     flow and run ids, the window, the record counts and the batch ids; it must be a dataset the dataflow
     writes, in the connection's org and the task's sandbox. Each ``AssetAlias`` in ``outlets`` gets one
     such event per dataset the dataflow writes. Both need ``wait_for_completion=True``. OpenLineage
-    (``openlineage`` extra): the source connections in, the datasets out.
+    (``openlineage`` extra): the source connections in, the datasets out, with the rows written;
+    on failure the same as far as known, with the error and the run report (``errorMessage``).
 
     :param flow_id: the dataflow, scheduled ``once`` (templated).
     :param delta_column: the source column that dates new rows, required by CRM and database sources:
@@ -273,7 +274,7 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
         from airflow_provider_aep.exceptions import AEPError
         from airflow_provider_aep.flow_runs.interpretation import timeout_message
         from airflow_provider_aep.flow_runs.progress import WaitProgress
-        from airflow_provider_aep.flow_runs.waiting import fetch_reports, settle
+        from airflow_provider_aep.flow_runs.waiting import fetch_reports
 
         deadline = time.monotonic() + self.timeout
         progress = WaitProgress(target.describe())
@@ -281,8 +282,7 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
             reports = fetch_reports(hook, target)
             verdict = target.verdict(reports, self.allow_partial_success)
             if verdict.finished:
-                settle(verdict, self.log, hook=hook, context=context, gate=self.quality_gate)
-                self._record_ingestion(context, hook, verdict.reports)
+                self._conclude(context, hook, verdict)
                 return
             if time.monotonic() >= deadline:
                 raise AEPError(timeout_message(target.describe(), self.timeout, reports))
@@ -293,12 +293,11 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
 
     def _defer_unless_done(self, hook: AEPHook, target: WaitTarget, context: Context) -> None:
         from airflow_provider_aep.flow_runs.trigger import defer_wait
-        from airflow_provider_aep.flow_runs.waiting import fetch_reports, settle
+        from airflow_provider_aep.flow_runs.waiting import fetch_reports
 
         verdict = target.verdict(fetch_reports(hook, target), self.allow_partial_success)
         if verdict.finished:  # e.g. a reused run that already ended: no need for the triggerer
-            settle(verdict, self.log, hook=hook, context=context, gate=self.quality_gate)
-            self._record_ingestion(context, hook, verdict.reports)
+            self._conclude(context, hook, verdict)
             return
         defer_wait(
             self,
@@ -319,7 +318,6 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
             TriggerOutcome,
             WaitTarget,
             push_run_ids,
-            settle,
         )
 
         outcome = TriggerOutcome.from_event(event)
@@ -335,15 +333,17 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
         if not verdict.finished:
             raise AEPError(f"AEPFlowRunTrigger stopped before the run ended: {verdict.message}")
         hook = self._hook()
-        settle(verdict, self.log, hook=hook, context=context, gate=self.quality_gate)
-        self._record_ingestion(context, hook, verdict.reports)
+        self._conclude(context, hook, verdict)
         return run_ids[0]
 
-    def _record_ingestion(self, context: Context, hook: AEPHook, reports: Sequence[FlowRunReport]) -> None:
-        """The run succeeded: asset events for the AEP outlets, facts for OpenLineage."""
+    def _conclude(self, context: Context, hook: AEPHook, verdict: FlowRunVerdict) -> None:
+        """The run ended: report and gate it, then asset events and OpenLineage facts
+        (:meth:`~airflow_provider_aep.lineage.AEPLineageMixin.conclude_wait`)."""
         from airflow_provider_aep.flow_runs.waiting import resolve_window
 
         def window() -> tuple[int, int]:
             return resolve_window(self.window_start, self.window_end, context)
 
-        self.record_ingestion(context, hook, reports, flow_id=str(self.flow_id), window=window)
+        self.conclude_wait(
+            context, hook, verdict, gate=self.quality_gate, flow_id=str(self.flow_id), window=window
+        )

@@ -50,7 +50,8 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
     flow id, the run id(s), the window, the record counts (summed over the runs) and the batch ids; it
     must be a dataset the dataflow writes, in the connection's org and the task's sandbox. Each
     ``AssetAlias`` in ``outlets`` gets one such event per dataset the dataflow writes. OpenLineage
-    (``openlineage`` extra): the source connections in, the datasets out.
+    (``openlineage`` extra): the source connections in, the datasets out, with the rows written;
+    on failure the same as far as known, with the error and the run report (``errorMessage``).
 
     :param flow_run_id: the run to wait for (templated).
     :param flow_id: the dataflow, for window mode (templated).
@@ -203,24 +204,28 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
 
     def _conclude(self, context: Context, target: WaitTarget, verdict: FlowRunVerdict) -> Any:
         from airflow_provider_aep.exceptions import AEPDroppedRowsError
-        from airflow_provider_aep.flow_runs.waiting import push_run_ids, settle
+        from airflow_provider_aep.flow_runs.waiting import push_run_ids
 
         push_run_ids(context, target, verdict.reports)
         if verdict.failed and self.soft_fail:
             from airflow.sdk.exceptions import AirflowSkipException
 
             raise AirflowSkipException(f"soft_fail: {verdict.message}")
-        try:
-            settle(verdict, self.log, hook=self._hook(), context=context, gate=self.quality_gate)
+        try:  # the run report, the quality gate, asset events and OpenLineage facts
+            self.conclude_wait(
+                context,
+                self._hook(),
+                verdict,
+                gate=self.quality_gate,
+                flow_id=target.flow_id,
+                window=target.window,
+            )
         except AEPDroppedRowsError as exc:
             if not self.soft_fail:
                 raise
             from airflow.sdk.exceptions import AirflowSkipException
 
             raise AirflowSkipException(f"soft_fail: {exc}") from None
-        self.record_ingestion(
-            context, self._hook(), verdict.reports, flow_id=target.flow_id, window=target.window
-        )
         if target.by_window:
             return [report.run_id for report in verdict.reports]
         return target.run_ids[0]

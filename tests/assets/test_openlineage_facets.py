@@ -3,6 +3,7 @@ the emulator, with the ``openlineage`` extra installed and a transport configure
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -25,6 +26,7 @@ from tests.assets.asset_helpers import (
     requested_paths,
     run_facts,
 )
+from tests.assets.openlineage_events import emit_task_event, use_file_transport
 from tests.flow_runs.flow_run_helpers import FAR_FUTURE, MakeFlow, midnight, start_run
 
 pytest.importorskip("airflow.providers.openlineage", reason="the openlineage extra is not installed")
@@ -120,6 +122,38 @@ def test_the_openlineage_provider_extracts_it_from_the_task(
         task_instance=mock.Mock(),
     )
     check_ingestion_lineage(lineage, aep, hook, flow, run_id)
+
+
+def test_the_emitted_complete_event_names_source_dataset_and_rows_written(
+    aep: RunningEmulator, hook: AEPHook, make_flow: MakeFlow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The COMPLETE event as the file transport wrote it: the run's source in, its dataset out with
+    the rows AEP wrote, the run as external query and the quality gate passed."""
+    events = tmp_path / "openlineage.jsonl"
+    use_file_transport(events, monkeypatch)
+    flow = make_flow(start_time=FAR_FUTURE)
+    with DAG("aep_lineage", schedule=None):
+        task = AEPTriggerFlowRunOperator(task_id="ingest", flow_id=flow, delta_column="Update_Time")
+    task.poll_interval = 0.2
+    run_id = task.execute(asset_context(*WINDOW))
+    event = emit_task_event(task, mock.Mock(), events)
+    namespace = f"aep://{aep.org_id}/prod"
+    facts = run_facts(hook, run_id)
+    assert event["eventType"] == "COMPLETE"
+    [source] = event["inputs"]
+    assert (source["namespace"], source["name"]) == (
+        namespace,
+        f"sourceConnections/{flow_source(hook, flow)}",
+    )
+    assert source["inputFacets"]["inputStatistics"]["rowCount"] == facts["input_records"]
+    [output] = event["outputs"]
+    assert (output["namespace"], output["name"]) == (namespace, f"datasets/{flow_dataset(hook, flow)}")
+    assert output["outputFacets"]["outputStatistics"]["rowCount"] == facts["output_records"] > 0
+    run = event["run"]["facets"]
+    assert run["externalQuery"]["externalQueryId"] == run_id
+    [test] = run["test"]["tests"]
+    assert (test["name"], test["status"], test["actual"]) == ("aep_dropped_rows", "pass", "0")
+    assert "errorMessage" not in run
 
 
 def test_without_a_transport_nothing_is_read_and_nothing_reported(
