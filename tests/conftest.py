@@ -1,8 +1,11 @@
-"""Shared fixtures: one offline AEP emulator per test session, reset before each test that uses it."""
+"""Shared fixtures: one offline AEP emulator per test session, reset before each test that uses it.
+
+The emulator is the one the ``aep_emulator`` pytest plugin starts (``aep_emulator_session``), so this
+suite runs on the plugin users run their DAG tests with; its fixture names (``aep_emulator``,
+``aep_airflow``...) and ours (``emulator_server``, ``emulator``, ``aep_env``) do not overlap.
+"""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
@@ -19,10 +22,10 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def emulator_server() -> Iterator[RunningEmulator]:
-    """One emulator for the whole session; runs take 1 emulated second so tests stay fast."""
-    with RunningEmulator(run_duration_seconds=1.0) as server:
-        yield server
+def emulator_server(aep_emulator_session: RunningEmulator) -> RunningEmulator:
+    """One emulator for the whole session: the ``aep_emulator`` pytest plugin's (the one users get, from
+    the installed entry point), whose runs take 1 emulated second (``aep_emulator_run_duration``)."""
+    return aep_emulator_session
 
 
 @pytest.fixture
