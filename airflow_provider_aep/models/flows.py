@@ -10,7 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StrictBool, ValidatorFunctionWrapHandler, WrapValidator, model_validator
+from pydantic import (
+    Field,
+    StrictBool,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    field_serializer,
+    model_validator,
+)
 
 from airflow_provider_aep.models._base import (
     AEPModel,
@@ -32,8 +39,11 @@ MINIMUM_INTERVAL: dict[str, int] = {"minute": 15, "hour": 1, "day": 1, "week": 1
 class ScheduleParams(AEPModel):
     """When AEP runs a batch dataflow; streaming dataflows have none.
 
-    Numbers may be given as strings, as the tutorials do (``"1567411548"``, ``"30"``); the payload
-    keeps the type given.
+    Numbers may be given as strings, as the tutorials do (``"1567411548"``, ``"30"``). ``interval`` is
+    always sent as a string of digits: Flow Service's request schema (``ScheduleSpecDTO``) types it
+    ``string`` and the tutorials send ``"30"`` (a flow spec's own JSON Schema says ``integer``; AEP
+    takes the tutorials' strings, so the string is the reading every document accepts). ``startTime``
+    and ``endTime`` keep the type given (the request schema says integer, the tutorials send strings).
 
     :ivar startTime: first run, Unix epoch seconds.
     :ivar frequency: ``once``, ``minute``, ``hour``, ``day`` or ``week``.
@@ -47,6 +57,10 @@ class ScheduleParams(AEPModel):
     interval: IntegerLike | None = None
     backfill: StrictBool | None = None
     endTime: EpochSeconds | None = None
+
+    @field_serializer("interval")
+    def _interval_as_string(self, interval: int | str | None) -> str | None:
+        return None if interval is None else str(as_int(interval))
 
     @model_validator(mode="after")
     def _flow_spec_rules(self) -> ScheduleParams:

@@ -166,6 +166,14 @@ def test_an_on_demand_run_and_a_schedule_once_validate() -> None:
     )
 
 
+@pytest.mark.parametrize("interval", [1, "1", 30, "30"])
+def test_a_schedule_interval_is_sent_as_the_string_flow_service_declares(interval: int | str) -> None:
+    flow = copy.deepcopy(PAYLOADS["001_dataflow"])
+    flow["scheduleParams"] = {"startTime": 1567411548, "frequency": "hour", "interval": interval}
+    sent = validate_request(Dataflow, flow, "dataflow").to_payload()["scheduleParams"]
+    assert sent == {"startTime": 1567411548, "frequency": "hour", "interval": str(interval)}
+
+
 def test_json_patch_accepts_any_case_and_keeps_it() -> None:
     patch = [
         {"op": "replace", "path": "/name", "value": "New name"},
