@@ -275,16 +275,27 @@ def default_window(context: Mapping[str, Any]) -> tuple[int, int]:
     return midnight - 86400, midnight
 
 
-def push_run_ids(context: Mapping[str, Any], target: WaitTarget, reports: Sequence[FlowRunReport]) -> None:
+def push_run_ids(
+    context: Mapping[str, Any],
+    target: WaitTarget,
+    reports: Sequence[FlowRunReport],
+    pushed: dict[str, Any] | None = None,
+) -> None:
     """Push the XCom keys ``AEPFlowRunLink`` is built from: ``flow_run_id`` (the latest run) and
-    ``flow_id``, each only once known, and note them on the running task (``context["task"]``)."""
+    ``flow_id``, each only once known, and note them on the running task (``context["task"]``).
+
+    :param pushed: what this task instance pushed before (updated here): a value already pushed is
+        not pushed again, so a sensor's pokes push each id once (an XCom push is a call to Airflow's
+        API server), not at every poke.
+    """
     from airflow_provider_aep.links import remember_link_ids
 
     run_id = target.run_ids[0] if target.run_ids else (reports[-1].run_id if reports else None)
     flow_id = target.flow_id or next((r.flow_id for r in reports if r.flow_id), None)
     ti = context.get("ti")
-    if run_id and ti is not None:
-        ti.xcom_push(key="flow_run_id", value=run_id)
-    if flow_id and ti is not None:
-        ti.xcom_push(key="flow_id", value=flow_id)
+    for key, value in (("flow_run_id", run_id), ("flow_id", flow_id)):
+        if value and ti is not None and (pushed is None or pushed.get(key) != value):
+            ti.xcom_push(key=key, value=value)
+            if pushed is not None:
+                pushed[key] = value
     remember_link_ids(context.get("task"), {"flow_run_id": run_id, "flow_id": flow_id})

@@ -206,9 +206,10 @@ class AEPSettings:
             overrides["retry"] = retry
         return replace(self, **overrides) if overrides else self
 
-    @property
+    @functools.cached_property
     def token_key(self) -> str:
-        """The token cache key: one token per IMS, client, secret and scopes (the secret hashed)."""
+        """The token cache key: one token per IMS, client, secret and scopes (the secret hashed);
+        worked out once per settings, not at every call."""
         raw = "\0".join((self.ims_url, self.client_id, self.client_secret, self.scopes))
         return hashlib.sha256(raw.encode()).hexdigest()
 

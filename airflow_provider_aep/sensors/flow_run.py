@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator, PokeReturnValue
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from airflow_provider_aep.flow_runs.progress import WaitProgress
     from airflow_provider_aep.flow_runs.report import QualityGate
     from airflow_provider_aep.flow_runs.waiting import WaitTarget
+    from airflow_provider_aep.hooks.aep import AEPHook
 
 # The waiting logic (the ``flow_runs`` package) is imported inside the methods: DAG files
 # import this module at every parse, and only a running task needs it.
@@ -127,7 +129,13 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
             self.max_failed_records, self.max_failed_ratio, self.allow_partial_success
         )
 
-    def _hook(self) -> Any:
+    @cached_property
+    def hook(self) -> AEPHook:
+        """The AEP hook of this task, made on its first use (after templates are rendered) and kept:
+        the pokes of one task try read the Airflow connection once, not at every poke (each read
+        costs a secrets-backend look-up, a round trip to the API server for a connection kept in
+        Airflow's database). Its HTTP client and IMS token are the process's own, shared by every
+        hook. A reschedule-mode poke is a new try: it reads the connection again."""
         from airflow_provider_aep.hooks.aep import AEPHook
 
         return AEPHook(self.aep_conn_id, sandbox=self.sandbox)
@@ -139,7 +147,7 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
         from airflow_provider_aep.flow_runs.waiting import fetch_reports, push_run_ids
 
         target = self.target(context)
-        verdict = target.verdict(fetch_reports(self._hook(), target), self.allow_partial_success)
+        verdict = target.verdict(fetch_reports(self.hook, target), self.allow_partial_success)
         if verdict.finished:  # no need to occupy the triggerer
             return self._conclude(context, target, verdict)
         push_run_ids(context, target, verdict.reports)
@@ -159,14 +167,23 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
         from airflow_provider_aep.flow_runs.waiting import fetch_reports, push_run_ids
 
         target = self.target(context)
-        verdict = target.verdict(fetch_reports(self._hook(), target), self.allow_partial_success)
+        verdict = target.verdict(fetch_reports(self.hook, target), self.allow_partial_success)
         if not verdict.finished:
             line = self._progress(target).poll(verdict.reports)
             if line:
                 self.log.info("%s", line)
-            push_run_ids(context, target, verdict.reports)
+            push_run_ids(context, target, verdict.reports, pushed=self._pushed_by(context))
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._conclude(context, target, verdict))
+
+    def _pushed_by(self, context: Context) -> dict[str, Any]:
+        """The link XComs this task instance (``context["ti"]``) pushed in earlier pokes."""
+        ti = context.get("ti")
+        memo: tuple[Any, dict[str, Any]] | None = getattr(self, "_pushed_xcoms", None)
+        if memo is None or memo[0] is not ti:
+            memo = (ti, {})
+            self._pushed_xcoms = memo
+        return memo[1]
 
     def _progress(self, target: WaitTarget) -> WaitProgress:
         """The progress of this wait over the pokes of one worker process."""
@@ -214,7 +231,7 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
         try:  # the run report, the quality gate, asset events and OpenLineage facts
             self.conclude_wait(
                 context,
-                self._hook(),
+                self.hook,
                 verdict,
                 gate=self.quality_gate,
                 flow_id=target.flow_id,
