@@ -94,6 +94,7 @@ def test_a_failed_run_reports_its_datasets_and_the_runs_failure(
     context = asset_context(*WINDOW)
     fail(task, context, deferrable, AEPFlowRunFailedError)
     run_id = context["ti"].pushed["flow_run_id"]
+    assert context["ti"].pushed["run_report"]["statuses"] == ["failed"], "the report of a failed run too"
     lineage = on_failure(task, context)
     check_datasets(lineage, aep, hook, flow, run_id)
     message = run_facet(lineage, "errorMessage")["message"]
