@@ -73,7 +73,9 @@ def get_provider_info() -> dict[str, Any]:
                 "schemes": ["aep"],
                 "handler": "airflow_provider_aep.assets.sanitize_uri",
                 "factory": "airflow_provider_aep.assets.aep_dataset_asset",
-                "to_openlineage_converter": "airflow_provider_aep.lineage.convert_asset_to_openlineage",
+                "to_openlineage_converter": (
+                    "airflow_provider_aep.openlineage_facets.convert_asset_to_openlineage"
+                ),
             }
         ],
         "extra-links": [

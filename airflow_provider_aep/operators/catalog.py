@@ -109,7 +109,7 @@ class AEPCreateDatasetOperator(AEPEnsureResourceOperator):
         if ensured is None:
             return None
         from airflow_provider_aep.assets import AEPDatasetRef
-        from airflow_provider_aep.lineage import dataset_openlineage
+        from airflow_provider_aep.openlineage_facets import dataset_openlineage
 
         settings = self.hook.settings
         dataset = AEPDatasetRef.of(ensured[0], settings.sandbox, settings.org_id)

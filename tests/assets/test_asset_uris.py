@@ -107,7 +107,7 @@ def test_provider_info_registers_the_scheme() -> None:
         "schemes": ["aep"],
         "handler": "airflow_provider_aep.assets.sanitize_uri",
         "factory": "airflow_provider_aep.assets.aep_dataset_asset",
-        "to_openlineage_converter": "airflow_provider_aep.lineage.convert_asset_to_openlineage",
+        "to_openlineage_converter": "airflow_provider_aep.openlineage_facets.convert_asset_to_openlineage",
     }
 
 
@@ -116,7 +116,7 @@ def test_both_providers_managers_serve_the_handler_factory_and_converter() -> No
     from airflow.providers_manager import ProvidersManager
     from airflow.sdk.providers_manager_runtime import ProvidersManagerTaskRuntime
 
-    from airflow_provider_aep.lineage import convert_asset_to_openlineage
+    from airflow_provider_aep.openlineage_facets import convert_asset_to_openlineage
 
     core = ProvidersManager()  # type: ignore[no-untyped-call]
     runtime = ProvidersManagerTaskRuntime()  # type: ignore[no-untyped-call]
@@ -212,7 +212,7 @@ def test_the_provider_works_without_openlineage_installed() -> None:
         from airflow.sdk import DAG, AssetAlias
         BASE = set(sys.modules)
         from airflow_provider_aep.assets import aep_dataset_asset
-        from airflow_provider_aep.lineage import openlineage_enabled
+        from airflow_provider_aep.openlineage_facets import openlineage_enabled
         from airflow_provider_aep.operators import AEPCreateDatasetOperator
         from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
         from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor

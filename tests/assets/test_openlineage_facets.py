@@ -13,7 +13,7 @@ from airflow.sdk import DAG
 from aep_emulator.testing import RunningEmulator
 from airflow_provider_aep.assets import aep_dataset_asset
 from airflow_provider_aep.hooks.aep import AEPHook
-from airflow_provider_aep.lineage import convert_asset_to_openlineage, openlineage_enabled
+from airflow_provider_aep.openlineage_facets import convert_asset_to_openlineage, openlineage_enabled
 from airflow_provider_aep.operators import AEPCreateDatasetOperator
 from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
 from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
