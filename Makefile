@@ -46,6 +46,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/import_time.py
 	$(BIN)/python benchmarks/emulator_throughput.py
 	$(BIN)/python benchmarks/deferred_waits.py
+	$(BIN)/python benchmarks/streaming_throughput.py
+	# 1,000,000 events from a JSON-lines file (4.6 GB, written to a temporary directory and deleted)
+	$(BIN)/python benchmarks/streaming_throughput.py --file-events 1000000 --file-only
+	$(BIN)/python benchmarks/sensor_poke.py
 
 # Both distributions, each an sdist and a wheel built from that sdist, into dist/ (what a release uploads).
 # tests/packaging builds them the same way and proves them (metadata, contents, clean venvs).

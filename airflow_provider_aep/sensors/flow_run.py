@@ -74,6 +74,10 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
 
     A long wait logs its progress (status, records so far) on its first look, when a status changes,
     and every 10 looks or 5 minutes (in reschedule mode, every look), without logging every poke.
+
+    A poke costs about one ``GET /runs/{id}``: the pokes of one task try share the hook made on the
+    first one (the Airflow connection is read once; the HTTP client and the IMS token are the
+    process's), and push ``flow_run_id``/``flow_id`` once, not at every poke.
     """
 
     template_fields: Sequence[str] = ("flow_run_id", "flow_id", "window_start", "window_end", "sandbox")
