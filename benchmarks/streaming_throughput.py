@@ -254,7 +254,8 @@ def write_events_file(path: Path, count: int) -> int:
 
 
 class PeakRss:
-    """The highest RSS of this process, sampled every ``interval`` seconds while in the ``with`` block."""
+    """The RSS of this process sampled every ``interval`` seconds while in the ``with`` block: its
+    highest, and its highest over each quarter of the time (does it level off or keep growing?)."""
 
     def __init__(self, interval: float = 0.02) -> None:
         import psutil
@@ -263,6 +264,7 @@ class PeakRss:
         self._interval = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, name="peak-rss", daemon=True)
+        self._samples: list[tuple[float, int]] = []
         self.before = 0
         self.peak = 0
 
@@ -271,7 +273,20 @@ class PeakRss:
 
     def _sample(self) -> None:
         while not self._stop.wait(self._interval):
-            self.peak = max(self.peak, self._rss())
+            rss = self._rss()
+            self._samples.append((time.monotonic(), rss))
+            self.peak = max(self.peak, rss)
+
+    def quarter_peaks(self) -> list[int]:
+        """The highest RSS sampled in each quarter of the time (the RSS before for an empty one)."""
+        if not self._samples:
+            return []
+        first, last = self._samples[0][0], self._samples[-1][0]
+        peaks = [self.before] * 4
+        for when, rss in self._samples:
+            quarter = min(3, int(4 * (when - first) / max(last - first, 1e-9)))
+            peaks[quarter] = max(peaks[quarter], rss)
+        return peaks
 
     def __enter__(self) -> PeakRss:
         self.before = self.peak = self._rss()
@@ -311,6 +326,8 @@ def file_run(emulator: Emulator, inlet: str, count: int) -> None:
         f"sender RSS {rss.before / 2**20:,.0f} MiB before, peak {rss.peak / 2**20:,.0f} MiB: "
         f"growth {growth:,.1f} MiB; counted by the emulator: {counted:,}"
     )
+    quarters = ", ".join(f"{(peak - rss.before) / 2**20:,.1f}" for peak in rss.quarter_peaks())
+    print(f"sender RSS growth, highest in each quarter of the run: {quarters} MiB")
 
 
 def main() -> None:
