@@ -40,16 +40,15 @@ import math
 import multiprocessing
 import os
 import resource
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
-from typing import IO, Any
+from typing import Any
 
 import httpx
+from emulator_process import HOST, free_port, running_emulator
+from paypal_dataflow import DAY, DELTA_COLUMN, create_paypal_dataflow
 
 from aep_emulator.runs import QUEUE_FRACTION
 from aep_emulator.settings import EmulatorSettings, airflow_connection_env
@@ -57,12 +56,6 @@ from aep_emulator.testing import ADMIN_PREFIX
 from airflow_provider_aep.flow_runs import FlowRunReport
 from airflow_provider_aep.triggers.flow_run import AEPFlowRunTrigger
 
-HOST = "127.0.0.1"
-DAY = 86400
-PAYPAL_SPEC = {"id": "221c7626-58f6-4eec-8ee2-042b0226f03b", "version": "1.0"}
-DATA_LAKE_SPEC = {"id": "c604ff05-7f1a-43c0-8e18-33bf874cb11c", "version": "1.0"}
-CRM_TO_AEP = {"id": "14518937-270c-4525-bdec-c2ba7cce3860", "version": "1.0"}
-CONTENT_TYPE = "application/vnd.adobe.xed-full+json;version=1"
 RUN_PATH = "/data/foundation/flowservice/runs"
 TOKEN_PATH = "/ims/token/v3"
 CREATE_CONCURRENCY = 32
@@ -84,47 +77,6 @@ class TimedTrigger(AEPFlowRunTrigger):
 # --- the emulator, in its own process -------------------------------------------------------------
 
 
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def start_emulator(settings: EmulatorSettings, log: IO[bytes]) -> subprocess.Popen[bytes]:
-    """``aep-emulator serve`` with ``settings``, in a new session (its own process group)."""
-    command = [sys.executable, "-m", "aep_emulator", "serve"]
-    command += ["--host", settings.host, "--port", str(settings.port)]
-    command += ["--run-duration", str(settings.run_duration_seconds)]
-    command += ["--client-id", settings.client_id, "--client-secret", settings.client_secret]
-    command += ["--org", settings.org_id]
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
-
-
-def stop_emulator(server: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the emulator's process group, SIGKILL it if it is still there 10 s later."""
-    if server.poll() is not None:
-        return
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait(timeout=10)
-
-
-def wait_healthy(admin: httpx.Client, server: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if admin.get("/health").status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"the emulator did not become healthy (exit status {server.poll()})")
-
-
 def emulated_now(admin: httpx.Client) -> float:
     """The emulator's clock (epoch seconds, real time plus any advance)."""
     now: float = admin.get("/health").json()["now"]
@@ -139,91 +91,6 @@ def cpu_seconds_of(pid: int) -> float:
 
 
 # --- setup, in a separate process -----------------------------------------------------------------
-
-
-def create_once_flow(hook: Any, index: int) -> str:
-    """The seed 001 PayPal -> data lake dataflow, scheduled ``once`` far in the future."""
-    from airflow_provider_aep.models.responses import created_id
-
-    def post(service: str, path: str, body: dict[str, Any]) -> str:
-        return created_id(hook.post(service, path, json=body))
-
-    base = post(
-        "flowservice",
-        "/connections",
-        {
-            "name": f"PayPal bench {index}",
-            "auth": {
-                "specName": "Client-Id-Secret Based Authentication",
-                "params": {
-                    "host": "https://api-m.sandbox.paypal.com",
-                    "clientId": "id",
-                    "clientSecret": "bench",
-                },
-            },
-            "connectionSpec": PAYPAL_SPEC,
-        },
-    )
-    source = post(
-        "flowservice",
-        "/sourceConnections",
-        {
-            "name": f"PayPal source bench {index}",
-            "baseConnectionId": base,
-            "data": {"format": "tabular"},
-            "params": {"tableName": "PayPal.Catalog_Products"},
-            "connectionSpec": PAYPAL_SPEC,
-        },
-    )
-    schema = hook.post(
-        "schemaregistry",
-        "/tenant/schemas",
-        json={
-            "type": "object",
-            "title": f"Bench products {index}",
-            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
-        },
-    )["$id"]
-    dataset = post(
-        "catalog",
-        "/dataSets",
-        {"name": f"Bench {index}", "schemaRef": {"id": schema, "contentType": CONTENT_TYPE}},
-    )
-    target = post(
-        "flowservice",
-        "/targetConnections",
-        {
-            "name": f"Data lake bench {index}",
-            "data": {"schema": {"id": schema, "version": CONTENT_TYPE}},
-            "params": {"dataSetId": dataset},
-            "connectionSpec": DATA_LAKE_SPEC,
-        },
-    )
-    mapping = post(
-        "conversion",
-        "/mappingSets",
-        {
-            "version": 0,
-            "xdmSchema": schema,
-            "xdmVersion": "1.0",
-            "mappings": [{"destinationXdmPath": "_id", "sourceAttribute": "Product_Id", "version": 0}],
-        },
-    )
-    return post(
-        "flowservice",
-        "/flows",
-        {
-            "name": f"Bench dataflow {index}",
-            "flowSpec": CRM_TO_AEP,
-            "sourceConnectionIds": [source],
-            "targetConnectionIds": [target],
-            "transformations": [
-                {"name": "Copy", "params": {"deltaColumn": {"name": "Update_Time"}}},
-                {"name": "Mapping", "params": {"mappingId": mapping, "mappingVersion": 0}},
-            ],
-            "scheduleParams": {"startTime": str(int(time.time()) + 3650 * DAY), "frequency": "once"},
-        },
-    )
 
 
 def run_window(index: int, flows: int, today: int) -> tuple[int, int]:
@@ -252,7 +119,7 @@ async def start_runs(flows: list[str], runs: int, start_at: float, today: int) -
                 "startTime": int(start_at),
                 "windowStartTime": start,
                 "windowEndTime": end,
-                "deltaColumn": {"name": "Update_Time"},
+                "deltaColumn": DELTA_COLUMN,
             },
         }
         async with slots:
@@ -274,7 +141,7 @@ def set_up(conn_env: dict[str, str], flows: int, runs: int, start_at: float) -> 
 
     today = int(time.time()) // DAY * DAY
     with AEPHook() as hook:
-        flow_ids = [create_once_flow(hook, index) for index in range(flows)]
+        flow_ids = [create_paypal_dataflow(hook, f"bench {index}") for index in range(flows)]
     return flow_ids, asyncio.run(start_runs(flow_ids, runs, start_at, today)), today
 
 
@@ -397,31 +264,28 @@ def main() -> int:
     print(f"load average before: {load_average()} on {os.cpu_count()} CPUs")
     admin = httpx.Client(base_url=url + ADMIN_PREFIX, timeout=60)
     with tempfile.TemporaryFile() as emulator_log, admin:
-        server = start_emulator(settings, emulator_log)
         try:
-            wait_healthy(admin, server)
-            print(
-                f"emulator: separate process {server.pid} at {url}; a run is queued "
-                f"{QUEUE_FRACTION * args.run_duration:.1f} s then in progress {args.run_duration:.1f} s"
-            )
-            started = time.monotonic()
-            start_at = int(time.time() + args.setup_timeout + 60)
-            setup = set_up_elsewhere(conn_env, args.flows, args.runs, start_at, args.setup_timeout)
-            # Every run starts at start_at: move the emulated clock there, so they all start now.
-            advance = start_at - emulated_now(admin)
-            admin.post("/clock/advance", json={"seconds": advance}).raise_for_status()
-            print(
-                f"setup (separate process): {args.flows} dataflows and {len(setup[1]):,} runs "
-                f"in {time.monotonic() - started:.1f} s, all starting together (emulated clock "
-                f"advanced {advance:.0f} s to their start time)"
-            )
-            return measure(args, conn_env, setup, admin, server.pid)
+            with running_emulator(settings, stderr=emulator_log) as emulator:
+                print(
+                    f"emulator: separate process {emulator.pid} at {url}; a run is queued "
+                    f"{QUEUE_FRACTION * args.run_duration:.1f} s then in progress {args.run_duration:.1f} s"
+                )
+                started = time.monotonic()
+                start_at = int(time.time() + args.setup_timeout + 60)
+                setup = set_up_elsewhere(conn_env, args.flows, args.runs, start_at, args.setup_timeout)
+                # Every run starts at start_at: move the emulated clock there, so they all start now.
+                advance = start_at - emulated_now(admin)
+                admin.post("/clock/advance", json={"seconds": advance}).raise_for_status()
+                print(
+                    f"setup (separate process): {args.flows} dataflows and {len(setup[1]):,} runs "
+                    f"in {time.monotonic() - started:.1f} s, all starting together (emulated clock "
+                    f"advanced {advance:.0f} s to their start time)"
+                )
+                return measure(args, conn_env, setup, admin, emulator.pid)
         except BaseException:
             emulator_log.seek(0)
             sys.stderr.write(emulator_log.read()[-4000:].decode(errors="replace"))
             raise
-        finally:
-            stop_emulator(server)
 
 
 def make_triggers(args: argparse.Namespace, setup: Setup, deadline: float) -> list[TimedTrigger]:

@@ -12,22 +12,16 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import socket
-import subprocess
-import sys
 import threading
 import time
 from urllib.parse import urlencode
 
-HOST = "127.0.0.1"
+from emulator_process import HOST, free_port, running_emulator
+
+from aep_emulator.settings import EmulatorSettings
+
 FLOW = "/data/foundation/flowservice"
 TIME_LIMIT_SECONDS = 120.0
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def _call(
@@ -40,18 +34,6 @@ def _call(
     connection.request(method, path, body=body, headers=headers)
     response = connection.getresponse()
     return response.status, response.read()
-
-
-def _wait_healthy(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection(HOST, port, timeout=1)
-            if _call(connection, "GET", "/__emulator__/health", None, {})[0] == 200:
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("the emulator did not start")
 
 
 def _prepare(port: int) -> tuple[dict[str, str], str]:
@@ -112,14 +94,8 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=5000, help="total GETs (default 5000)")
     parser.add_argument("--threads", type=int, default=2, help="client threads (default 2)")
     args = parser.parse_args()
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "aep_emulator", "serve", "--host", HOST, "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_healthy(port)
+    port = free_port()
+    with running_emulator(EmulatorSettings(host=HOST, port=port)):
         headers, path = _prepare(port)
         per_thread = max(1, args.requests // args.threads)
         failures: list[int] = []
@@ -133,9 +109,6 @@ def main() -> int:
         for thread in threads:
             thread.join()
         elapsed = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     total = per_thread * args.threads
     rate = total / elapsed
     print(

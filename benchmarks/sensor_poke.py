@@ -25,143 +25,32 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import signal
-import socket
 import statistics
-import subprocess
-import sys
 import time
 from typing import Any
 
 import httpx
+from emulator_process import HOST, free_port, running_emulator
+from paypal_dataflow import DAY, DELTA_COLUMN, create_paypal_dataflow
 
 from aep_emulator.settings import EmulatorSettings, airflow_connection_env
 
 # The sensor's progress lines would drown the table.
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
 
-HOST = "127.0.0.1"
-DAY = 86_400
-PAYPAL_SPEC = {"id": "221c7626-58f6-4eec-8ee2-042b0226f03b", "version": "1.0"}
-DATA_LAKE_SPEC = {"id": "c604ff05-7f1a-43c0-8e18-33bf874cb11c", "version": "1.0"}
-CRM_TO_AEP = {"id": "14518937-270c-4525-bdec-c2ba7cce3860", "version": "1.0"}
-CONTENT_TYPE = "application/vnd.adobe.xed-full+json;version=1"
 SENSOR = "AEPFlowRunSensor.poke() (GET /runs/{id})"
 BARE = "bare httpx.Client.get, reused client"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-def start_emulator(settings: EmulatorSettings) -> subprocess.Popen[bytes]:
-    """``aep-emulator serve`` in its own process group; returns once it answers its health check."""
-    command = [sys.executable, "-m", "aep_emulator", "serve", "--host", settings.host]
-    command += ["--port", str(settings.port), "--run-duration", str(settings.run_duration_seconds)]
-    env = {key: value for key, value in os.environ.items() if key != "AEP_EMULATOR_RECORD"}
-    server = subprocess.Popen(
-        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
-    deadline = time.monotonic() + 30
-    while server.poll() is None and time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://{HOST}:{settings.port}/__emulator__/health").status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    os.killpg(server.pid, signal.SIGKILL)
-    raise RuntimeError(f"the emulator did not start (exit status {server.poll()})")
-
-
-def stop_emulator(server: subprocess.Popen[bytes]) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    server.wait(timeout=10)
-
-
 def create_run(hook: Any) -> str:
-    """The seed 001 PayPal -> data lake dataflow (scheduled ``once``, far ahead) and one run of it."""
+    """A new seed 001 PayPal dataflow (``paypal_dataflow``) and one on-demand run of it over yesterday."""
     from airflow_provider_aep.models.responses import created_id
 
-    def post(service: str, path: str, body: dict[str, Any]) -> str:
-        return created_id(hook.post(service, path, json=body))
-
-    auth = {"host": "https://api-m.sandbox.paypal.com", "clientId": "id", "clientSecret": "bench"}
-    base = post(
-        "flowservice",
-        "/connections",
-        {
-            "name": "PayPal",
-            "auth": {"specName": "Client-Id-Secret Based Authentication", "params": auth},
-            "connectionSpec": PAYPAL_SPEC,
-        },
-    )
-    source = post(
-        "flowservice",
-        "/sourceConnections",
-        {
-            "name": "PayPal source",
-            "baseConnectionId": base,
-            "data": {"format": "tabular"},
-            "params": {"tableName": "PayPal.Catalog_Products"},
-            "connectionSpec": PAYPAL_SPEC,
-        },
-    )
-    schema = hook.post(
-        "schemaregistry",
-        "/tenant/schemas",
-        json={
-            "type": "object",
-            "title": "PayPal products",
-            "allOf": [{"$ref": "https://ns.adobe.com/xdm/context/profile"}],
-        },
-    )["$id"]
-    dataset = post(
-        "catalog",
-        "/dataSets",
-        {"name": "PayPal products", "schemaRef": {"id": schema, "contentType": CONTENT_TYPE}},
-    )
-    target = post(
-        "flowservice",
-        "/targetConnections",
-        {
-            "name": "Data lake",
-            "data": {"schema": {"id": schema, "version": CONTENT_TYPE}},
-            "params": {"dataSetId": dataset},
-            "connectionSpec": DATA_LAKE_SPEC,
-        },
-    )
-    mapping = post(
-        "conversion",
-        "/mappingSets",
-        {
-            "version": 0,
-            "xdmSchema": schema,
-            "xdmVersion": "1.0",
-            "mappings": [{"destinationXdmPath": "_id", "sourceAttribute": "Product_Id", "version": 0}],
-        },
-    )
-    flow = post(
-        "flowservice",
-        "/flows",
-        {
-            "name": "PayPal dataflow",
-            "flowSpec": CRM_TO_AEP,
-            "sourceConnectionIds": [source],
-            "targetConnectionIds": [target],
-            "transformations": [
-                {"name": "Copy", "params": {"deltaColumn": {"name": "Update_Time"}}},
-                {"name": "Mapping", "params": {"mappingId": mapping, "mappingVersion": 0}},
-            ],
-            "scheduleParams": {"startTime": str(int(time.time()) + 3650 * DAY), "frequency": "once"},
-        },
-    )
+    flow = create_paypal_dataflow(hook, "bench")
     end = int(time.time()) // DAY * DAY
     params = {"startTime": int(time.time()), "windowStartTime": end - DAY, "windowEndTime": end}
-    return post(
-        "flowservice", "/runs", {"flowId": flow, "params": {**params, "deltaColumn": {"name": "Update_Time"}}}
-    )
+    body = {"flowId": flow, "params": {**params, "deltaColumn": DELTA_COLUMN}}
+    return created_id(hook.post("flowservice", "/runs", json=body))
 
 
 class TaskInstance:
@@ -202,9 +91,8 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = EmulatorSettings(host=HOST, port=free_port(), run_duration_seconds=args.run_duration)
-    server = start_emulator(settings)
-    try:
-        os.environ.update(airflow_connection_env(f"http://{HOST}:{settings.port}", settings))
+    with running_emulator(settings) as emulator:
+        os.environ.update(airflow_connection_env(emulator.url, settings))
         from airflow_provider_aep.hooks._core import Call
         from airflow_provider_aep.hooks.aep import AEPHook
         from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
@@ -246,8 +134,6 @@ def main() -> None:
             for _ in range(args.rounds):
                 for way, call in ways.items():
                     times[way].append(timed(args.calls, call))
-    finally:
-        stop_emulator(server)
 
     print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} cores)")
     print(f"{args.rounds} rounds of {args.calls} calls each way, interleaved; emulator in its own process")

@@ -30,21 +30,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
-import subprocess
-import sys
 import tempfile
 import threading
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import httpx
+from emulator_process import HOST, free_port, running_emulator
+
+from aep_emulator.settings import EmulatorSettings
 
 # The operators run outside a task runner here; their log lines would drown the table.
 os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "ERROR")
 
-HOST = "127.0.0.1"
 FLOW = "/data/foundation/flowservice"
 ORDER = Path(__file__).resolve().parents[1] / "example_dags" / "data" / "shopify_order.json"
 SHOPIFY_SPEC = "e77fd9d2-22a8-11ed-861d-0242ac120002"
@@ -54,45 +54,11 @@ DATA_LAKE_SPEC = "c604ff05-7f1a-43c0-8e18-33bf874cb11c"
 XED_FULL = "application/vnd.adobe.xed-full+json;version=1"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
 class Emulator:
-    """``aep-emulator serve`` in a subprocess, with the admin calls this benchmark needs."""
+    """The admin calls this benchmark makes to the emulator at ``url``."""
 
-    def __init__(self) -> None:
-        self.port = _free_port()
-        self.url = f"http://{HOST}:{self.port}"
-        env = {key: value for key, value in os.environ.items() if key != "AEP_EMULATOR_RECORD"}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "aep_emulator",
-                "serve",
-                "--host",
-                HOST,
-                "--port",
-                str(self.port),
-            ],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.http = httpx.Client(base_url=self.url, timeout=30.0)
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if self.http.get("/__emulator__/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the emulator did not start")
-            time.sleep(0.1)
+    def __init__(self, url: str) -> None:
+        self.http = httpx.Client(base_url=url, timeout=30.0)
 
     def faults(self, rules: list[dict[str, Any]]) -> None:
         self.http.delete("/__emulator__/faults").raise_for_status()
@@ -105,8 +71,6 @@ class Emulator:
 
     def close(self) -> None:
         self.http.close()
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 def streaming_inlet(emulator: Emulator) -> str:
@@ -341,8 +305,8 @@ def main() -> None:
     if args.file_only and not args.file_events:
         parser.error("--file-only needs --file-events")
 
-    emulator = Emulator()
-    try:
+    settings = EmulatorSettings(host=HOST, port=free_port())
+    with running_emulator(settings) as server, closing(Emulator(server.url)) as emulator:
         inlet = streaming_inlet(emulator)
         if args.file_events:
             file_run(emulator, inlet, args.file_events)
@@ -372,8 +336,6 @@ def main() -> None:
         emulator.faults([])
         if emulator.records() != sent:
             raise RuntimeError(f"the emulator counted {emulator.records()} records, {sent} were sent")
-    finally:
-        emulator.close()
 
     print(f"{'network':<20} {'way':<36} {'events':>8} {'seconds':>8} {'events/s':>10} {'ratio':>7}")
     base: dict[str, float] = {}
