@@ -1,5 +1,6 @@
-"""Emit a task's OpenLineage event the way the OpenLineage provider's listener does when a task ends,
-and read it back from the ``file`` transport."""
+"""What the OpenLineage tests share: the tasks and runs over ``WINDOW``, their facets as plain dicts, the
+source/dataset identity every lineage of a run carries, and a task's OpenLineage event emitted the way
+the OpenLineage provider's listener does when a task ends, read back from the ``file`` transport."""
 
 from __future__ import annotations
 
@@ -12,7 +13,71 @@ from unittest import mock
 
 import pytest
 
-from tests.assets.asset_helpers import OL_TRANSPORT
+from aep_emulator.testing import RunningEmulator
+from airflow_provider_aep.hooks.aep import AEPHook
+from airflow_provider_aep.operators.flow_runs import AEPTriggerFlowRunOperator
+from airflow_provider_aep.sensors.flow_run import AEPFlowRunSensor
+from tests.assets.asset_helpers import OL_TRANSPORT, asset_context, flow_dataset, flow_source, run_facts
+from tests.flow_runs.flow_run_helpers import midnight, start_run
+
+#: The data interval of every task here: from three days ago to two days ago (UTC midnights).
+WINDOW = (midnight(3), midnight(2))
+
+
+def window_context() -> Any:
+    """A fresh task context whose data interval is ``WINDOW`` (see ``asset_context``)."""
+    return asset_context(*WINDOW)
+
+
+def start_window_run(hook: AEPHook, flow_id: str) -> str:
+    """Start an on-demand run of ``flow_id`` over ``WINDOW``; its id."""
+    return start_run(hook, flow_id, days_ago=2)
+
+
+def ingest_task(flow_id: str, **kwargs: Any) -> AEPTriggerFlowRunOperator:
+    """The run operator on ``flow_id`` (delta column ``Update_Time``), polling every 0.2 s."""
+    return AEPTriggerFlowRunOperator(
+        task_id="ingest", flow_id=flow_id, delta_column="Update_Time", poll_interval=0.2, **kwargs
+    )
+
+
+def wait_task(run_id: str, **kwargs: Any) -> AEPFlowRunSensor:
+    """The sensor on ``run_id``, poking every 0.2 s for at most 30 s."""
+    return AEPFlowRunSensor(task_id="wait", flow_run_id=run_id, poke_interval=0.2, timeout=30, **kwargs)
+
+
+def facet_fields(facet: Any) -> dict[str, Any]:
+    """An OpenLineage facet (an attrs class) as a dict of its public fields, ``producer`` left out."""
+    import attrs
+
+    return {k: v for k, v in attrs.asdict(facet).items() if not k.startswith("_") and k != "producer"}
+
+
+def check_source_and_dataset(
+    lineage: Any, aep: RunningEmulator, hook: AEPHook, flow: str, run_id: str
+) -> None:
+    """The dataflow's source connection in, its dataset out, the run as the external query."""
+    namespace = f"aep://{aep.org_id}/prod"
+    [source] = lineage.inputs
+    assert (source.namespace, source.name) == (namespace, f"sourceConnections/{flow_source(hook, flow)}")
+    [output] = lineage.outputs
+    assert (output.namespace, output.name) == (namespace, f"datasets/{flow_dataset(hook, flow)}")
+    assert lineage.run_facets["externalQuery"].externalQueryId == run_id
+
+
+def check_event_source_and_dataset(
+    event: dict[str, Any], aep: RunningEmulator, hook: AEPHook, flow: str, run_id: str
+) -> None:
+    """The same in an emitted event (as the file transport wrote it), with the rows AEP wrote."""
+    namespace = f"aep://{aep.org_id}/prod"
+    source_name = f"sourceConnections/{flow_source(hook, flow)}"
+    [source] = event["inputs"]
+    assert (source["namespace"], source["name"]) == (namespace, source_name)
+    [output] = event["outputs"]
+    assert (output["namespace"], output["name"]) == (namespace, f"datasets/{flow_dataset(hook, flow)}")
+    written = run_facts(hook, run_id)["output_records"]
+    assert output["outputFacets"]["outputStatistics"]["rowCount"] == written
+    assert event["run"]["facets"]["externalQuery"]["externalQueryId"] == run_id
 
 
 def use_file_transport(path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
