@@ -173,6 +173,17 @@ def check_delta_column(value: Any, name: str = "delta_column") -> None:
     delta_column(value, name)
 
 
+def positive_seconds(value: Any, name: str) -> float:
+    """A number of seconds greater than zero, as a float; anything else fails naming ``name``.
+
+    Poll intervals must be positive: ``0`` would send AEP one request after another (its APIs
+    rate-limit), and a deferred wait schedules its polls on slots of the interval.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        raise AEPConfigError(f"{name}: must be a positive number of seconds, got {shown(value)}")
+    return float(value)
+
+
 def resolve_deferrable(deferrable: bool | None) -> bool:
     """``deferrable=None`` means ``[operators] default_deferrable`` (``False`` when unset), read now."""
     if deferrable is None:

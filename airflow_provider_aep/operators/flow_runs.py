@@ -15,7 +15,7 @@ from airflow.sdk import BaseOperator
 
 from airflow_provider_aep.lineage import AEPLineageMixin
 from airflow_provider_aep.links import AEPFlowRunLink
-from airflow_provider_aep.operators.arguments import check_delta_column, resolve_deferrable
+from airflow_provider_aep.operators.arguments import check_delta_column, positive_seconds, resolve_deferrable
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, XComArg
@@ -77,7 +77,8 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
     :param deferrable: ``True`` waits in the triggerer (``AEPFlowRunTrigger``), ``False`` in the worker;
         ``None`` (the default) means ``[operators] default_deferrable`` (``False`` when unset), read
         when the task is constructed.
-    :param poll_interval: seconds between two looks at the run; a long wait logs its progress (status,
+    :param poll_interval: seconds between two looks at the run, a positive number (``0`` fails when the
+        DAG is parsed: AEP's APIs rate-limit); a long wait logs its progress (status,
         records so far) every 10 looks or 5 minutes, and when the status changes.
     :param timeout: how long to wait for the run (seconds or timedelta).
     :param allow_partial_success: accept a run that only partly succeeded (and, with no threshold below,
@@ -123,7 +124,7 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
         self.sandbox = sandbox
         self.wait_for_completion = wait_for_completion
         self.deferrable = resolve_deferrable(deferrable)
-        self.poll_interval = float(poll_interval)
+        self.poll_interval = positive_seconds(poll_interval, "poll_interval")
         self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
         self.allow_partial_success = allow_partial_success
         self.max_failed_records = max_failed_records

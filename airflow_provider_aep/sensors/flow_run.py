@@ -10,7 +10,7 @@ from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
 from airflow_provider_aep.lineage import AEPLineageMixin
 from airflow_provider_aep.links import AEPFlowRunLink
-from airflow_provider_aep.operators.arguments import resolve_deferrable
+from airflow_provider_aep.operators.arguments import positive_seconds, resolve_deferrable
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, XComArg
@@ -102,6 +102,7 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
         super().__init__(**kwargs)
         if not flow_run_id and not flow_id:
             raise ValueError("AEPFlowRunSensor needs flow_run_id, or flow_id to wait for a window")
+        positive_seconds(self.poke_interval, "poke_interval")
         # both are str once rendered (they may be XComArgs before)
         self.flow_run_id: Any = flow_run_id
         self.flow_id: Any = flow_id

@@ -25,9 +25,11 @@ from airflow_provider_aep.operators import (
     AEPGetDataflowOperator,
     AEPGetFlowSpecOperator,
     AEPSendStreamingEventsOperator,
+    AEPTriggerFlowRunOperator,
     AEPUpdateBaseConnectionOperator,
     AEPUpdateDataflowOperator,
 )
+from airflow_provider_aep.sensors import AEPFlowRunSensor
 from tests.operators.helpers import run
 
 UUID_A = "2c48a152-3d49-43cb-88a1-523d49e3cbcb"
@@ -251,6 +253,21 @@ CASES: list[tuple[str, Callable[[], Any], str]] = [
             events=["x"],  # type: ignore[list-item]
         ),
         "events[0]",
+    ),
+    (
+        "zero poll interval",
+        lambda: AEPTriggerFlowRunOperator(task_id="x", flow_id=UUID_A, poll_interval=0),
+        "poll_interval",
+    ),
+    (
+        "poll interval as text",
+        lambda: AEPTriggerFlowRunOperator(task_id="x", flow_id=UUID_A, poll_interval="30"),  # type: ignore[arg-type]
+        "poll_interval",
+    ),
+    (
+        "zero poke interval",
+        lambda: AEPFlowRunSensor(task_id="x", flow_run_id=UUID_A, poke_interval=0, deferrable=True),
+        "poke_interval",
     ),
     (
         "inlet not http",
