@@ -475,11 +475,12 @@ def run_and_wait(
     """Ingest this DAG run's window: an on-demand run of a dataflow scheduled ``once``, then a sensor that
     waits for it (tasks ``run_window`` and ``wait_for_run``), inside ``with DAG(...)``.
 
-    The run task only starts the flow run (``AEPTriggerFlowRunOperator(wait_for_completion=False)``) over
-    ``window_start``/``window_end``, by default the DAG run's data interval, else the last full UTC day
-    before the run (the README's window rule); the sensor (``AEPFlowRunSensor``) waits for it and fails on
-    anything but success, reports what landed (``run_report``) and applies the quality gate on dropped
-    rows. A retry of either reuses the window's run: a window is never ingested twice.
+    The run task only starts the flow run (``AEPTriggerFlowRunOperator(wait_for_completion=False)``)
+    over ``window_start``/``window_end``, by default the DAG run's data interval, else the last full UTC
+    day before the run (the window rule of the docs' "Windows, backfills and trigger paths"); the sensor
+    (``AEPFlowRunSensor``) waits for it and fails on anything but success, reports what landed
+    (``run_report``) and applies the quality gate on dropped rows. A retry of either reuses the window's
+    run: a window is never ingested twice.
 
     :param flow_id: the dataflow, e.g. ``source_to_dataset(...).dataflow.output``.
     :param delta_column: the column that dates each row (a name, or the dataflow's dict).

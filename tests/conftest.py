@@ -17,7 +17,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # needs_tool: a missing Chromium or redis-server skips locally and fails in CI.
     config.pluginmanager.import_plugin("tests.required_tools")
     # Every request sent to an emulator is recorded; the provider's are checked against Adobe's specs
-    # when the session ends (tests/contract, README "Request contract").
+    # when the session ends (tests/contract, docs/emulator.md "Request contract").
     config.pluginmanager.register(RequestContractPlugin(), "aep-request-contract")
 
 

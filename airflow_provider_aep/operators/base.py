@@ -20,11 +20,10 @@ Everything else is done once, here:
    (never another's) and returns the winner. Found resources are chosen by the same rule;
 6. return the id (so ``.output`` chains tasks) and push the other useful values to XCom.
 
-Limits (also in the README): convergence needs a look-up that shows a create once it was answered
-(the emulator does; Adobe documents no delay); a resource whose create answer was lost and that then
-lost the race cannot be told apart from another task's, so it is left in place (and never chosen, as
-it is not the oldest).
-"""
+Limits (also in the docs, "Idempotent re-runs and concurrent DAG runs"): convergence needs a look-up
+that shows a create once it was answered (the emulator does; Adobe documents no delay); a resource whose
+create answer was lost and that then lost the race cannot be told apart from another task's, so it is
+left in place (and never chosen, as it is not the oldest)."""
 
 from __future__ import annotations
 
@@ -60,7 +59,7 @@ if TYPE_CHECKING:
 IfExists = Literal["reuse", "fail", "update"]
 IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "fail", "update")
 
-#: XCom keys pushed next to the return value (documented in the README, section Operators).
+#: XCom keys pushed next to the return value (docs: "Building blocks", the operators table).
 XCOM_CREATED = "created"
 XCOM_ETAG = "etag"
 

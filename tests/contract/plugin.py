@@ -167,7 +167,7 @@ class RequestContractPlugin:
             terminalreporter.write_line(line)
         terminalreporter.write_line(
             "Fix the request, or, if an Adobe document shows AEP taking it, add an entry to "
-            "tests/adobe/contract_allowlist.yaml (README: Request contract)."
+            "tests/adobe/contract_allowlist.yaml (docs/emulator.md: Request contract)."
         )
 
     def pytest_unconfigure(self) -> None:

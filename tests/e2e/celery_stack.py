@@ -1,6 +1,6 @@
 """Airflow under the CeleryExecutor, every component its own process: a local Redis broker, the API
-server, the scheduler, the dag processor, the triggerer and a Celery worker (the README recipe
-"the CeleryExecutor with a local Redis").
+server, the scheduler, the dag processor, the triggerer and a Celery worker (the docs recipe
+"The CeleryExecutor with a local Redis", docs/howto/production.md).
 
 Components can be killed, stopped and started one by one (``tests/e2e/production_stack.py`` kills a
 triggerer and the worker, and restarts every Airflow process while Redis keeps running).

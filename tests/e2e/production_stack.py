@@ -1,6 +1,6 @@
 """The production stack: PostgreSQL as Airflow's metadata database, the CeleryExecutor with a local
 Redis, a scheduler, a dag processor, an API server, a Celery worker and two triggerers, each its own
-process (the README recipe "PostgreSQL, CeleryExecutor and two triggerers").
+process (the docs recipe "PostgreSQL, CeleryExecutor and two triggerers", docs/howto/production.md).
 
 PostgreSQL is a throwaway cluster the test starts itself: ``initdb`` into a temporary directory, then
 ``postgres`` on a free loopback port with its unix socket in that directory. Tests run as root, which

@@ -1,4 +1,4 @@
-"""The production stack end to end (README "Recipe: PostgreSQL, CeleryExecutor and two triggerers").
+"""The production stack end to end (docs/howto/production.md: PostgreSQL, CeleryExecutor, two triggerers).
 
 PostgreSQL as the metadata database, the CeleryExecutor with a local Redis, a scheduler, a dag
 processor, an API server, a Celery worker and two triggerers, each its own process
