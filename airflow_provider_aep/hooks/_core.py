@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 from urllib.parse import urlsplit
 
 from airflow_provider_aep import DEFAULT_SCOPES
@@ -53,6 +53,9 @@ SERVICE_PATHS: Mapping[str, str] = {
     # Data Access: batch files and error diagnostics (help/ingestion/quality/error-diagnostics.md)
     "export": "/data/foundation/export",
 }
+
+#: Query parameters: a mapping, or pairs where a name repeats (``property`` filters).
+Params = Mapping[str, Any] | list[tuple[str, Any]]
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
@@ -312,6 +315,24 @@ class TokenCache:
 TOKENS = TokenCache()
 
 
+class RequestOptions(TypedDict, total=False):
+    """The options of one call, all optional: the keyword arguments of ``AEPHook.request`` and
+    ``AEPAsyncHook.request`` (and of their ``get``, ``post``, ...)."""
+
+    json: Any
+    """Request body, sent as JSON."""
+    params: Params | None
+    """Query parameters."""
+    headers: Mapping[str, str] | None
+    """Extra headers (e.g. ``If-Match``, a Schema Registry ``Accept``); they override the defaults."""
+    sandbox: str | None
+    """Sandbox for this call only, instead of the hook's."""
+    idempotent: bool | None
+    """Whether the call may be repeated after a lost answer (default: yes, but not for POST)."""
+    retry: RetryPolicy | None
+    """Retry policy for this call only."""
+
+
 @dataclass(frozen=True)
 class Decision:
     """What to do after one try: ``return``, ``raise``, ``reauth`` (renew token, retry) or ``wait``."""
@@ -335,8 +356,8 @@ class Call:
         method: str,
         url: str,
         *,
-        json_body: Any = None,
-        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
+        json: Any = None,
+        params: Params | None = None,
         headers: Mapping[str, str] | None = None,
         sandbox: str | None = None,
         idempotent: bool | None = None,
@@ -347,7 +368,7 @@ class Call:
         self.form = form
         self.method = method.upper()
         self.url = url
-        self.json_body = json_body
+        self.json_body = json
         self.params = params
         self.extra_headers = dict(headers or {})
         self.sandbox = checked_sandbox(sandbox, "sandbox") if sandbox else settings.sandbox
@@ -359,6 +380,15 @@ class Call:
         # an IMS token request (``form``) is not itself authenticated: a 401 there is final
         self.reauthenticated = form is not None
         self.started = time.monotonic()
+
+    @classmethod
+    def for_request(
+        cls, settings: AEPSettings, method: str, service: str, path: str, **options: Unpack[RequestOptions]
+    ) -> Call:
+        """The call a hook's ``request(method, service, path, **options)`` makes: ``path`` resolved
+        under ``service`` on the connection's gateway (:meth:`AEPSettings.url`), the options as given
+        (an unknown option raises ``TypeError``)."""
+        return cls(settings, method, settings.url(service, path), **options)
 
     @property
     def where(self) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from airflow.sdk import BaseHook
 
@@ -15,6 +15,8 @@ from airflow_provider_aep.hooks._core import (
     TOKENS,
     AEPSettings,
     Call,
+    Params,
+    RequestOptions,
     RetryPolicy,
     parse_body,
     token_call,
@@ -24,9 +26,6 @@ from airflow_provider_aep.hooks.paging import read_page, single_item
 
 if TYPE_CHECKING:
     import httpx
-
-Params = Mapping[str, Any] | list[tuple[str, Any]]
-
 
 _clients: dict[int, httpx.Client] = {}
 _clients_lock = threading.Lock()
@@ -177,43 +176,19 @@ class AEPHook(BaseHook):
             )
             time.sleep(decision.delay)
 
-    def request(
-        self,
-        method: str,
-        service: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Params | None = None,
-        headers: Mapping[str, str] | None = None,
-        sandbox: str | None = None,
-        idempotent: bool | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> Any:
+    def request(self, method: str, service: str, path: str, **options: Unpack[RequestOptions]) -> Any:
         """Call AEP and return the parsed JSON answer (``None`` for an empty one, e.g. 204).
 
         :param method: HTTP method.
         :param service: ``flowservice``, ``catalog``, ``schemaregistry``, ``conversion`` (Data Prep) or
             ``export`` (Data Access: error diagnostics).
         :param path: path under the service, e.g. ``/flows/{id}``.
-        :param json: request body.
-        :param params: query parameters.
-        :param headers: extra headers (e.g. ``If-Match``, a Schema Registry ``Accept``).
-        :param sandbox: sandbox for this call only.
-        :param idempotent: whether the call may be repeated after a lost answer (default: not for POST).
-        :param retry: retry policy for this call only.
+        :param options: ``json`` (request body), ``params`` (query), ``headers`` (extra, e.g.
+            ``If-Match``), ``sandbox`` and ``retry`` (this call only), ``idempotent`` (whether the call
+            may be repeated after a lost answer; default: not for POST): see
+            [RequestOptions][airflow_provider_aep.hooks._core.RequestOptions].
         """
-        call = Call(
-            self.settings,
-            method,
-            self.settings.url(service, path),
-            json_body=json,
-            params=params,
-            headers=headers,
-            sandbox=sandbox,
-            idempotent=idempotent,
-            retry=retry,
-        )
+        call = Call.for_request(self.settings, method, service, path, **options)
         return parse_body(self._send(call, self.access_token()))
 
     def get(self, service: str, path: str, **kwargs: Any) -> Any:

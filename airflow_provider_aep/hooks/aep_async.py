@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from airflow_provider_aep.exceptions import AEPAuthError
 from airflow_provider_aep.hooks._core import (
     TOKENS,
     AEPSettings,
     Call,
+    RequestOptions,
     RetryPolicy,
     parse_body,
     token_call,
@@ -140,19 +140,7 @@ class AEPAsyncHook:
                 continue
             await asyncio.sleep(decision.delay)
 
-    async def request(
-        self,
-        method: str,
-        service: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Mapping[str, Any] | list[tuple[str, Any]] | None = None,
-        headers: Mapping[str, str] | None = None,
-        sandbox: str | None = None,
-        idempotent: bool | None = None,
-        retry: RetryPolicy | None = None,
-    ) -> Any:
+    async def request(self, method: str, service: str, path: str, **options: Unpack[RequestOptions]) -> Any:
         """Call AEP and return the parsed JSON answer; see ``AEPHook.request``.
 
         A final ``401`` (from IMS, or from AEP after a renewed token) drops the cached connection
@@ -162,17 +150,7 @@ class AEPAsyncHook:
         """
 
         def call(settings: AEPSettings) -> Call:
-            return Call(
-                settings,
-                method,
-                settings.url(service, path),
-                json_body=json,
-                params=params,
-                headers=headers,
-                sandbox=sandbox,
-                idempotent=idempotent,
-                retry=retry,
-            )
+            return Call.for_request(settings, method, service, path, **options)
 
         settings = await self.settings()
         try:
