@@ -12,12 +12,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Sequence
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import Any, NoReturn, Protocol, TypeVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
-
-if TYPE_CHECKING:
-    from airflow.sdk import BaseOperator
 
 from airflow_provider_aep.exceptions import (
     AEPError,
@@ -229,33 +226,52 @@ async def _all_items(hook: Any, query: list[tuple[str, str]]) -> list[dict[str, 
     return items
 
 
-def wait_timeout(task: BaseOperator, timeout: float) -> float:
-    """How long a deferred wait may last: ``timeout``, or the task's ``execution_timeout`` if shorter."""
+class WaitingTask(Protocol):
+    """A task that waits for flow runs (the run operator, the sensor): what a deferred wait reads of it."""
+
+    @property
+    def aep_conn_id(self) -> str: ...
+
+    @property
+    def sandbox(self) -> str | None: ...
+
+    @property
+    def timeout(self) -> float:
+        """How long the wait may last, in seconds."""
+
+    @property
+    def execution_timeout(self) -> timedelta | None: ...
+
+    def defer(
+        self,
+        *,
+        trigger: BaseTrigger,
+        method_name: str,
+        kwargs: dict[str, Any] | None = None,
+        timeout: timedelta | int | float | None = None,
+    ) -> NoReturn: ...
+
+
+def wait_timeout(task: WaitingTask) -> float:
+    """How long a deferred wait may last: the task's ``timeout``, or its ``execution_timeout`` if shorter."""
     if task.execution_timeout is None:
-        return timeout
-    return min(timeout, task.execution_timeout.total_seconds())
+        return task.timeout
+    return min(task.timeout, task.execution_timeout.total_seconds())
 
 
-def defer_wait(
-    task: BaseOperator,
-    target: WaitTarget,
-    *,
-    timeout: float,
-    aep_conn_id: str,
-    sandbox: str | None,
-    poll_interval: float,
-) -> NoReturn:
+def defer_wait(task: WaitingTask, target: WaitTarget, *, poll_interval: float) -> NoReturn:
     """Defer ``task`` to an :class:`AEPFlowRunTrigger` waiting for ``target``; resume in ``execute_complete``.
 
-    The trigger gives up ``timeout`` seconds from now, or at the task's ``execution_timeout`` when
-    that comes first (a deferred wait is part of the task's execution); Airflow's own deferral timeout
-    is only the backstop, :data:`DEFERRAL_BACKSTOP_SECONDS` later.
+    The trigger polls AEP with the task's connection and sandbox every ``poll_interval`` seconds, and
+    gives up at the task's ``timeout`` from now, or at its ``execution_timeout`` when that comes first
+    (a deferred wait is part of the task's execution); Airflow's own deferral timeout is only the
+    backstop, :data:`DEFERRAL_BACKSTOP_SECONDS` later.
     """
-    timeout = wait_timeout(task, timeout)
+    timeout = wait_timeout(task)
     trigger = AEPFlowRunTrigger(
         deadline=time.time() + timeout,
-        aep_conn_id=aep_conn_id,
-        sandbox=sandbox,
+        aep_conn_id=task.aep_conn_id,
+        sandbox=task.sandbox,
         run_ids=list(target.run_ids),
         flow_id=target.flow_id,
         window_start=target.window[0] if target.window else None,

@@ -300,14 +300,7 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
         if verdict.finished:  # e.g. a reused run that already ended: no need for the triggerer
             self._conclude(context, hook, verdict)
             return
-        defer_wait(
-            self,
-            target,
-            timeout=self.timeout,
-            aep_conn_id=self.aep_conn_id,
-            sandbox=self.sandbox,
-            poll_interval=self.poll_interval,
-        )
+        defer_wait(self, target, poll_interval=self.poll_interval)
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> str:
         """Read the trigger's event and reach the same verdict as the polling wait would."""
@@ -327,9 +320,7 @@ class AEPTriggerFlowRunOperator(AEPLineageMixin, BaseOperator):
         target = WaitTarget(tuple(run_ids), self.flow_id)
         push_run_ids(context, target, ())  # a resumed task: its links are built from these again
         if outcome.status == TIMEOUT_EVENT:
-            raise AEPError(
-                timeout_message(target.describe(), wait_timeout(self, self.timeout), outcome.reports)
-            )
+            raise AEPError(timeout_message(target.describe(), wait_timeout(self), outcome.reports))
         verdict = target.verdict(outcome.reports, self.allow_partial_success)
         if not verdict.finished:
             raise AEPError(f"AEPFlowRunTrigger stopped before the run ended: {verdict.message}")

@@ -158,14 +158,7 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
         push_run_ids(context, target, verdict.reports)
         from airflow_provider_aep.flow_runs.trigger import defer_wait
 
-        defer_wait(
-            self,
-            target,
-            timeout=self.timeout,
-            aep_conn_id=self.aep_conn_id,
-            sandbox=self.sandbox,
-            poll_interval=self.poke_interval,
-        )
+        defer_wait(self, target, poll_interval=self.poke_interval)
 
     def poke(self, context: Context) -> bool | PokeReturnValue:
         """One look at the run(s): done, still waiting, or failed."""
@@ -215,7 +208,7 @@ class AEPFlowRunSensor(AEPLineageMixin, BaseSensorOperator):
 
             # the base class turns this into a skip under soft_fail
             raise AirflowSensorTimeout(
-                timeout_message(target.describe(), wait_timeout(self, self.timeout), outcome.reports)
+                timeout_message(target.describe(), wait_timeout(self), outcome.reports)
             )
         verdict = target.verdict(outcome.reports, self.allow_partial_success)
         if not verdict.finished:
