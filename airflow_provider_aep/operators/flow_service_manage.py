@@ -70,16 +70,9 @@ def flow_id_argument(flow_id: Any, dataflow_id: Any) -> Any:
     return flow_id
 
 
-class AEPGetDataflowOperator(AEPBaseOperator):
-    """Read a dataflow (``GET /flows/{id}``) and return it (secret-looking values removed).
-
-    A streaming dataflow's inlet URL is pushed wherever AEP put it (``inletUrl`` or
-    ``options.inletUrl``): send events there with ``AEPSendStreamingEventsOperator``.
-
-    XCom: return value = the dataflow object; ``flow_id``; ``inlet_url``; ``etag``; ``state``.
-
-    :param flow_id: the dataflow id (templated; ``dataflow_id``, its old name, still works).
-    """
+class _AEPOneDataflowOperator(AEPBaseOperator):
+    """An operator on one dataflow, given by ``flow_id`` (templated; or ``dataflow_id``, its old name),
+    linked to it in the Airflow UI."""
 
     template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "flow_id")
     operator_extra_links = (AEPDataflowLink(),)
@@ -89,6 +82,18 @@ class AEPGetDataflowOperator(AEPBaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         self.flow_id = flow_id_argument(flow_id, dataflow_id)
+
+
+class AEPGetDataflowOperator(_AEPOneDataflowOperator):
+    """Read a dataflow (``GET /flows/{id}``) and return it (secret-looking values removed).
+
+    A streaming dataflow's inlet URL is pushed wherever AEP put it (``inletUrl`` or
+    ``options.inletUrl``): send events there with ``AEPSendStreamingEventsOperator``.
+
+    XCom: return value = the dataflow object; ``flow_id``; ``inlet_url``; ``etag``; ``state``.
+
+    :param flow_id: the dataflow id (templated; ``dataflow_id``, its old name, still works).
+    """
 
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow_provider_aep.models.responses import etag, inlet_url
@@ -293,18 +298,10 @@ def check_no_secret_operations(operations: Sequence[Any]) -> None:
         check_no_secret_literals({name: operation.get("value")}, what=f"operations[{index}]")
 
 
-class _AEPDataflowActionOperator(AEPBaseOperator):
+class _AEPDataflowActionOperator(_AEPOneDataflowOperator):
     """``POST /flows/{id}/action?op=<action>``; the action is idempotent, so retries are safe."""
 
     action: ClassVar[str]
-    template_fields: Sequence[str] = (*AEPBaseOperator.template_fields, "flow_id")
-    operator_extra_links = (AEPDataflowLink(),)
-
-    def __init__(
-        self, *, flow_id: IdArg | None = None, dataflow_id: IdArg | None = None, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.flow_id = flow_id_argument(flow_id, dataflow_id)
 
     def execute(self, context: Context) -> str:
         flow_id = _required_id(self.flow_id, "flow_id")
