@@ -69,23 +69,20 @@ def xdm_error(code: str, title: str, detail: str) -> ApiError:
 
 def catalog_error(status: int, message: str) -> ApiError:
     """Catalog Service error (``{"type", "title", "status", "detail"}``)."""
-    return ApiError(
-        status,
-        {
-            "type": f"http://ns.adobe.com/aep/errors/CAT-{status}",
-            "title": message,
-            "status": status,
-            "detail": message,
-        },
-    )
+    return _service_error("CAT", status, message)
 
 
 def conversion_error(status: int, message: str) -> ApiError:
     """Data Prep (conversion) service error."""
+    return _service_error("MAPPER", status, message)
+
+
+def _service_error(prefix: str, status: int, message: str) -> ApiError:
+    """``{"type", "title", "status", "detail"}`` with an ``aep/errors/<prefix>-<status>`` type."""
     return ApiError(
         status,
         {
-            "type": f"http://ns.adobe.com/aep/errors/MAPPER-{status}",
+            "type": f"http://ns.adobe.com/aep/errors/{prefix}-{status}",
             "title": message,
             "status": status,
             "detail": message,
