@@ -38,6 +38,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -532,27 +533,35 @@ def run_matrix(
     timeout: float = 300.0,
     logical_date: str | None = None,
     progress: bool = False,
+    jobs: int = 1,
 ) -> list[RowResult]:
-    """Run ``rows`` one after the other (each independent) and return what each measured."""
+    """Run ``rows`` (each independent: its own emulator, home and ``airflow dags test``), ``jobs`` at a
+    time, and return what each measured, in the order of ``rows``.
+
+    Several at a time overlap what rows mostly do, wait: for retry delays (``retry_delay`` 15 s between
+    the tries of a failing task), lost answers and back-offs.
+    """
     logical_date = logical_date or (date.today() - timedelta(days=3)).isoformat()
     uvicorn_errors = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, _HungUpClients) for f in uvicorn_errors.filters):
         uvicorn_errors.addFilter(_HungUpClients())
     template = migrated_template(workdir)
-    results = []
-    for index, row in enumerate(rows, 1):
+
+    def run(index: int, row: Row) -> RowResult:
         if progress:
             print(f"[{index}/{len(rows)}] {row.key}: {row.fault}", file=sys.stderr, flush=True)
         result = run_row(row, template, workdir, timeout, logical_date)
         if progress:
             print(
-                f"    {result.state} in {result.seconds:.0f} s, {len(result.requests)} requests, "
-                f"verdict {result.verdict}",
+                f"    {row.key}: {result.state} in {result.seconds:.0f} s, {len(result.requests)} "
+                f"requests, verdict {result.verdict}",
                 file=sys.stderr,
                 flush=True,
             )
-        results.append(result)
-    return results
+        return result
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="fault-row") as pool:
+        return list(pool.map(run, range(1, len(rows) + 1), rows))
 
 
 # -- the table ------------------------------------------------------------------------------------
@@ -619,6 +628,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the row keys and faults, run nothing")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds one DAG run may take")
     parser.add_argument("--logs", type=Path, help="keep each row's `airflow dags test` output here")
+    parser.add_argument("--jobs", type=int, default=1, help="rows run at a time (each its own processes)")
     args = parser.parse_args(argv)
 
     rows = select(all_rows(), args.only)
@@ -628,7 +638,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="aep-fault-matrix-") as tmp:
         started = time.monotonic()
-        results = run_matrix(rows, Path(tmp), args.timeout, progress=True)
+        results = run_matrix(rows, Path(tmp), args.timeout, progress=True, jobs=args.jobs)
         if args.logs:
             args.logs.mkdir(parents=True, exist_ok=True)
             for result in results:

@@ -21,6 +21,38 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(RequestContractPlugin(), "aep-request-contract")
 
 
+def xdist_group(item: pytest.Item) -> str:
+    """The pytest-xdist work unit of a test (``make test`` runs ``--dist loadgroup``): its module, so a
+    module's fixtures (an Airflow stack, a migrated home) start on one worker only, except that every
+    test on the session's ``airflow standalone`` (tests/e2e/conftest.py) shares one unit, so it starts
+    once."""
+    if "standalone" in getattr(item, "fixturenames", ()):
+        return "airflow-standalone"
+    return item.nodeid.split("::", 1)[0]
+
+
+def start_rank(item: pytest.Item) -> int:
+    """When a test's unit is handed out: the longest first (the production stack, then the standalone
+    Airflow, then other tests that start Airflow or build wheels), so no long unit is left for last while
+    the other workers idle (``make test`` passes ``--no-loadscope-reorder`` to keep this order)."""
+    if item.get_closest_marker("production"):
+        return 0
+    if xdist_group(item) == "airflow-standalone":
+        return 1
+    if item.get_closest_marker("slow") or item.get_closest_marker("packaging"):
+        return 2
+    return 3
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+    items.sort(key=start_rank)  # stable: tests of a module keep their file order
+
+
 @pytest.fixture(scope="session")
 def emulator_server(aep_emulator_session: RunningEmulator) -> RunningEmulator:
     """One emulator for the whole session: the ``aep_emulator`` pytest plugin's (the one users get, from

@@ -19,6 +19,7 @@ import shutil
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import astuple
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ from tests.contract.request_check import Violation, check_request
 
 BETWEEN_TESTS = "(between tests)"
 PROVIDER_AGENT = "airflow-provider-aep/"
+#: The key of a worker's tallies in xdist's ``workeroutput``.
+WORKER_OUTPUT = "aep_request_contract"
 
 
 def sent_by_provider(record: dict[str, Any]) -> bool:
@@ -119,6 +122,7 @@ class RequestContractPlugin:
         self.allowed = 0
         self.violations: dict[Violation, list[str]] = {}
         self.error = ""
+        self.workers = 0
 
     def pytest_runtest_logstart(self, nodeid: str) -> None:
         self.clock.start(nodeid)
@@ -127,19 +131,19 @@ class RequestContractPlugin:
         self.clock.finish(nodeid)
 
     def check(self) -> None:
-        """Check every recorded request; keep the violations no allow-list entry covers."""
+        """Check every request recorded in this process's file; keep the violations no allow-list entry
+        covers (added to what workers reported, under xdist)."""
         allowlist = load_allowlist()
-        found: dict[Violation, list[str]] = defaultdict(list)
         records = read_records(self.record_file)
         provider_records = [record for record in records if sent_by_provider(record)]
         for record in provider_records:
             violations, allowed = split_allowed(check_request(record), allowlist)
             self.allowed += len(allowed)
             for violation in violations:
-                found[violation].append(self.clock.test_at(float(record.get("time", 0))))
-        self.checked = len(provider_records)
-        self.not_checked = len(records) - len(provider_records)
-        self.violations = dict(found)
+                sender = self.clock.test_at(float(record.get("time", 0)))
+                self.violations.setdefault(violation, []).append(sender)
+        self.checked += len(provider_records)
+        self.not_checked += len(records) - len(provider_records)
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
@@ -147,8 +151,39 @@ class RequestContractPlugin:
             self.check()
         except Exception as error:  # a broken allow-list or spec must fail the session, visibly
             self.error = f"{type(error).__name__}: {error}"
+        workeroutput = getattr(session.config, "workeroutput", None)
+        if workeroutput is not None:  # an xdist worker: the controller reports and fails the session
+            workeroutput[WORKER_OUTPUT] = self.tallies()
+            return
         if (self.violations or self.error) and session.exitstatus == pytest.ExitCode.OK:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def tallies(self) -> dict[str, Any]:
+        """What a worker found, in the plain types xdist carries to the controller."""
+        return {
+            "checked": self.checked,
+            "not_checked": self.not_checked,
+            "allowed": self.allowed,
+            "error": self.error,
+            "violations": [[list(astuple(violation)), tests] for violation, tests in self.violations.items()],
+        }
+
+    def add(self, tallies: dict[str, Any]) -> None:
+        """Add a worker's :meth:`tallies` to this (the controller's) own."""
+        self.workers += 1
+        self.checked += int(tallies["checked"])
+        self.not_checked += int(tallies["not_checked"])
+        self.allowed += int(tallies["allowed"])
+        self.error = "; ".join(filter(None, (self.error, str(tallies["error"]))))
+        for fields, tests in tallies["violations"]:
+            self.violations.setdefault(Violation(*fields), []).extend(tests)
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """xdist: a worker finished; its tallies join the controller's (a crashed worker sends none)."""
+        tallies = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT)
+        if tallies is not None:
+            self.add(tallies)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.error:
@@ -160,6 +195,7 @@ class RequestContractPlugin:
                 f"request contract: {self.checked} provider requests checked against Adobe's specs, "
                 f"{self.allowed} allowed deviations (tests/adobe/contract_allowlist.yaml), no violation "
                 f"({self.not_checked} requests tests sent by hand not checked)"
+                + (f"; from {self.workers} xdist workers" if self.workers else "")
             )
             return
         terminalreporter.write_sep("=", f"request contract: {len(self.violations)} violations", red=True)

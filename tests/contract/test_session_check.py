@@ -39,13 +39,13 @@ def test_sends_an_undeclared_query_parameter():
 """
 
 
-def _session(tmp_path: Path, tests: str) -> subprocess.CompletedProcess[str]:
+def _session(tmp_path: Path, tests: str, *options: str) -> subprocess.CompletedProcess[str]:
     (tmp_path / "conftest.py").write_text(CONFTEST, encoding="utf-8")
     (tmp_path / "test_sample.py").write_text(tests, encoding="utf-8")
     (tmp_path / "pytest.ini").write_text("[pytest]\n", encoding="utf-8")
     env = {key: value for key, value in os.environ.items() if key != "AEP_EMULATOR_RECORD"}
     env.update(PYTHONPATH=str(REPO), PYTEST_DISABLE_PLUGIN_AUTOLOAD="1")
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_sample.py"]
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *options, "test_sample.py"]
     return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -66,6 +66,22 @@ def test_a_provider_request_off_the_contract_fails_the_session_naming_its_test(t
         "GET /data/foundation/flowservice/connectionSpecs | query limit: not a declared query parameter"
         " | 1x, sent by test_sample.py::test_sends_an_undeclared_query_parameter"
     ) in result.stdout
+
+
+def test_under_xdist_the_workers_requests_are_checked_and_fail_the_session(tmp_path: Path) -> None:
+    # `make test` runs on xdist workers: each checks its own requests, the controller adds them up.
+    result = _session(tmp_path, SAMPLE + BAD_SAMPLE, "-p", "xdist", "-n", "2", "--dist", "load")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "3 passed" in result.stdout
+    assert "request contract: 1 violations" in result.stdout
+    assert (
+        "GET /data/foundation/flowservice/connectionSpecs | query limit: not a declared query parameter"
+        " | 1x, sent by test_sample.py::test_sends_an_undeclared_query_parameter"
+    ) in result.stdout
+    passing = _session(tmp_path, SAMPLE, "-p", "xdist", "-n", "2", "--dist", "load")
+    assert passing.returncode == 0, passing.stdout + passing.stderr
+    assert "request contract: 1 provider requests checked" in passing.stdout
+    assert "(1 requests tests sent by hand not checked); from 2 xdist workers" in passing.stdout
 
 
 def test_requests_are_attributed_to_the_test_running_when_they_arrived() -> None:

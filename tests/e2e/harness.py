@@ -88,6 +88,10 @@ def airflow_env(home: Path, conn_env: Mapping[str, str], **config: str) -> dict[
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
             "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",
             "PYTHONUNBUFFERED": "1",
+            # The log servers of workers and triggerers listen on fixed ports (8793, 8794) by default:
+            # free ones, so Airflow deployments of tests running side by side (pytest-xdist) never meet.
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
         }
     )
     env.update(config)
