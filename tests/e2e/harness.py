@@ -14,6 +14,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
@@ -235,12 +236,24 @@ class StandaloneAirflow:
     def trigger(
         self, dag_id: str, conf: Mapping[str, Any] | None = None, logical_date: str | None = None
     ) -> str:
-        """Trigger a DAG run through the REST API and return its run id (no logical date by default)."""
-        body = {"logical_date": logical_date, "conf": dict(conf or {})}
-        response = self.api.post(f"/dags/{dag_id}/dagRuns", json=body)
+        """Trigger a DAG run through the REST API and return its run id (no logical date by default).
+
+        The run id is chosen here, so a POST answered 500 (SQLite "database is locked" while the
+        scheduler writes, under load) is sent again without making a second run: a 409 means the first
+        one was stored after all.
+        """
+        run_id = f"manual__{datetime.now(timezone.utc).isoformat()}_{uuid.uuid4().hex[:8]}"
+        body = {"dag_run_id": run_id, "logical_date": logical_date, "conf": dict(conf or {})}
+        for _ in range(5):
+            response = self.api.post(f"/dags/{dag_id}/dagRuns", json=body)
+            if response.status_code < 500:
+                break
+            time.sleep(2.0)
+        if response.status_code == 409 and self.api.get(f"/dags/{dag_id}/dagRuns/{run_id}").is_success:
+            return run_id
         response.raise_for_status()
-        run_id: str = response.json()["dag_run_id"]
-        return run_id
+        created: str = response.json()["dag_run_id"]
+        return created
 
     def trigger_from_cli(self, dag_id: str, attempts: int = 5) -> str:
         """``airflow dags trigger <dag_id>``, as typed (no logical date), in this home; its run id.
