@@ -26,7 +26,17 @@ COMPONENTS: dict[str, tuple[str, ...]] = {
     "scheduler": ("scheduler",),
     "dag-processor": ("dag-processor",),
     "triggerer": ("triggerer",),
-    "celery-worker": ("celery", "worker", "--concurrency", "2", "--skip-serve-logs"),
+    # One worker: nothing to sync with (mingle waits a second for neighbours' replies at each start) and
+    # no neighbours' events to subscribe to (gossip).
+    "celery-worker": (
+        "celery",
+        "worker",
+        "--concurrency",
+        "2",
+        "--skip-serve-logs",
+        "--without-mingle",
+        "--without-gossip",
+    ),
 }
 REDIS = "redis"
 
@@ -64,10 +74,13 @@ class CeleryAirflow(StandaloneAirflow):
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._logged: set[str] = set()
 
-    def spawn(self, name: str, command: Sequence[str] | None = None) -> subprocess.Popen[bytes]:
+    def spawn(
+        self, name: str, command: Sequence[str] | None = None, env: Mapping[str, str] | None = None
+    ) -> subprocess.Popen[bytes]:
         """Start one process in its own process group, output to ``<log_dir>/<name>.log``.
 
         :param command: what to run; by default the Airflow component ``name``.
+        :param env: more environment variables for this process only.
         """
         if command is None:
             command = [str(VENV_BIN / "airflow"), *self.components[name]]
@@ -79,7 +92,11 @@ class CeleryAirflow(StandaloneAirflow):
             log.write(f"--- started {time.strftime('%H:%M:%S')}: {' '.join(command)}\n".encode())
             log.flush()
             process = subprocess.Popen(
-                list(command), env=self.cli.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                list(command),
+                env={**self.cli.env, **(env or {})},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self._processes[name] = process
         return process
@@ -158,12 +175,16 @@ class CeleryAirflow(StandaloneAirflow):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
 
-    def stop_airflow(self) -> None:
-        """Stop every Airflow component gracefully (SIGTERM, all at once); Redis keeps running."""
-        self.kill(*self.components, sig=signal.SIGTERM)
+    def stop_airflow(self, timeout: float = 30.0) -> None:
+        """Stop every Airflow component (SIGTERM, all at once; SIGKILL for any still running after
+        ``timeout``); Redis keeps running."""
+        self.kill(*self.components, sig=signal.SIGTERM, timeout=timeout)
 
-    def stop(self) -> None:
-        """Stop every component (each its own process group), Redis last."""
+    def stop(self, grace: float = 3.0) -> None:
+        """Stop every component (each its own process group), Redis last: SIGTERM, then SIGKILL after
+        ``grace``. The stack is thrown away, so nothing waits for a graceful end (a Celery worker's warm
+        shutdown waits for its running tasks, a triggerer for its triggers); a test that proves a
+        graceful restart uses :meth:`stop_airflow`."""
         self.api.close()
-        self.stop_airflow()
-        self.kill(REDIS, sig=signal.SIGTERM)
+        self.stop_airflow(timeout=grace)
+        self.kill(REDIS, sig=signal.SIGTERM, timeout=grace)

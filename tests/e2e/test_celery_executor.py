@@ -30,7 +30,14 @@ DAG_ID = "aep_payments_batch"
 @pytest.fixture
 def celery_airflow(tmp_path: Path, artifacts: Path) -> Iterator[tuple[CeleryAirflow, RunningEmulator]]:
     with RunningEmulator(run_duration_seconds=5.0) as emulator:
-        airflow = CeleryAirflow(tmp_path / "airflow-home", emulator.conn_env(), artifacts / "celery")
+        airflow = CeleryAirflow(
+            tmp_path / "airflow-home",
+            emulator.conn_env(),
+            artifacts / "celery",
+            # Only the DAG under test runs (unpaused by the test): the other example DAGs would share the
+            # worker's 2 slots with it, and still be running tasks when the stack is stopped.
+            AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="True",
+        )
         airflow.start()
         try:
             yield airflow, emulator
@@ -41,8 +48,9 @@ def celery_airflow(tmp_path: Path, artifacts: Path) -> Iterator[tuple[CeleryAirf
 def test_payments_dag_runs_on_a_celery_worker(celery_airflow: tuple[CeleryAirflow, RunningEmulator]) -> None:
     airflow, emulator = celery_airflow
     airflow.wait_for_dag(DAG_ID)
+    airflow.unpause(DAG_ID)
     # The scheduler runs the latest interval on its own (catchup off): that run is the one checked.
-    [run] = airflow.wait_for_runs(DAG_ID, 1, timeout=420)
+    [run] = airflow.wait_for_runs(DAG_ID, 1, timeout=420, poll=0.5)
     assert run["state"] == "success", f"see {airflow.log_dir}"
     instances = airflow.task_instances(DAG_ID, run["dag_run_id"])
     assert {instance["state"] for instance in instances} == {"success"}
