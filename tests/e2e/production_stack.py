@@ -41,7 +41,18 @@ PRODUCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     "api-server": ("api-server",),
     "scheduler": ("scheduler",),
     "dag-processor": ("dag-processor",),
-    "celery-worker": ("celery", "worker", "--concurrency", "4", "--skip-serve-logs"),
+    # 8 task slots (the recipe's 4 made the backfill's tasks queue for 10-20 s: 6 DAG runs at once, each
+    # task mostly waiting on AEP). Without mingle and gossip: one worker has no neighbour to sync with or
+    # hear from (mingle waits a second for replies at each start, the killed-worker test's new worker too).
+    "celery-worker": (
+        "celery",
+        "worker",
+        "--concurrency",
+        "8",
+        "--skip-serve-logs",
+        "--without-mingle",
+        "--without-gossip",
+    ),
     "triggerer-1": ("triggerer", "--skip-serve-logs"),
     "triggerer-2": ("triggerer", "--skip-serve-logs"),
 }
@@ -244,7 +255,7 @@ class ProductionAirflow(CeleryAirflow):
         settings = {
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres.url,
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + postgres.url,
-            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "4",
+            "AIRFLOW__CELERY__WORKER_CONCURRENCY": "8",
             "AIRFLOW__CORE__FERNET_KEY": self.fernet_key,
             "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
@@ -253,9 +264,17 @@ class ProductionAirflow(CeleryAirflow):
             ),
             # Nothing runs before a test asks for it (the tests unpause what they use).
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-            # A task whose worker died is failed (and retried) 30 s after its last heartbeat, not 300.
-            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
-            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+            # A task whose worker died is failed (and retried) 12 s after its last heartbeat, not 300 ...
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "12",
+            # ... looked for every 2 s (default 10) ...
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
+            # ... while a live task's supervisor heartbeats every 2 s (default 5): it would have to miss 5
+            # heartbeats in a row to be taken for dead.
+            "AIRFLOW__WORKERS__MIN_HEARTBEAT_INTERVAL": "2",
+            # A triggerer that stopped heartbeating loses its triggers to the other after 10 s (default 30),
+            # while a live one heartbeats every 2 s (default 5): 5 missed heartbeats in a row.
+            "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
+            "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
             # Each triggerer claims at most 2 new triggers per loop, so both triggerers get some.
             "AIRFLOW__TRIGGERER__MAX_TRIGGER_TO_SELECT_PER_LOOP": "2",
             **config,
@@ -270,36 +289,46 @@ class ProductionAirflow(CeleryAirflow):
         return self
 
     def start_components(self) -> None:
-        """Start the components; the triggerers one after the other, to learn each one's job id."""
+        """Start every component at once; wait until each triggerer has registered its job."""
         for name in self.components:
             if name not in TRIGGERERS:
                 self.spawn(name)
-        for name in TRIGGERERS:
-            self.start_triggerer(name)
+        self.start_triggerers(*TRIGGERERS)
 
-    def start_triggerer(self, name: str, timeout: float = 120.0) -> int:
-        """Start one triggerer and return the id of the ``TriggererJob`` it registers."""
-        jobs = "SELECT id FROM job WHERE job_type = 'TriggererJob'"
-        known = {job_id for (job_id,) in self.postgres.query(jobs)}
-        self.spawn(name)
+    def start_triggerers(self, *names: str, wait: bool = True, timeout: float = 120.0) -> dict[str, int]:
+        """Start triggerers (all at once) and, with ``wait``, return the id of the ``TriggererJob`` each
+        registers (also kept in :attr:`triggerer_jobs`); without, their old ids are forgotten.
+
+        A job row tells which process it is by its ``unixname``: ``getpass.getuser()``, which reads
+        ``LOGNAME`` first, set to the component's name for each triggerer.
+        """
+        jobs = "SELECT id, unixname FROM job WHERE job_type = 'TriggererJob'"
+        known = {job_id for job_id, _ in self.postgres.query(jobs)}
+        for name in names:
+            self.triggerer_jobs.pop(name, None)
+            self.spawn(name, env={"LOGNAME": name})
+        if not wait:
+            return {}
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            rows = self.postgres.query(jobs + " AND state = 'running' ORDER BY id")
-            new = [int(job_id) for (job_id,) in rows if job_id not in known]
-            if new:
-                self.triggerer_jobs[name] = new[-1]
-                return new[-1]
+            for job_id, unixname in self.postgres.query(jobs + " AND state = 'running' ORDER BY id"):
+                if job_id not in known and unixname in names:
+                    self.triggerer_jobs[unixname] = int(job_id)
+            if all(name in self.triggerer_jobs for name in names):
+                return {name: self.triggerer_jobs[name] for name in names}
             if self.exited():
                 break
-            time.sleep(0.5)
+            time.sleep(0.2)
+        missing = [name for name in names if name not in self.triggerer_jobs]
         raise RuntimeError(
-            f"{name} registered no TriggererJob within {timeout:.0f} s (exited: {self.exited()}); "
-            f"see {self.log_dir}"
+            f"{', '.join(missing)} registered no TriggererJob within {timeout:.0f} s "
+            f"(exited: {self.exited()}); see {self.log_dir}"
         )
 
     def restart_airflow(self, timeout: float = 240.0) -> None:
-        """Stop every Airflow process (SIGTERM), then start them again; PostgreSQL and Redis keep running."""
-        self.stop_airflow()
+        """Stop every Airflow process gracefully (SIGTERM, up to 30 s), then start them again; PostgreSQL
+        and Redis keep running."""
+        self.stop_airflow(timeout=30.0)
         self.triggerer_jobs.clear()
         self.start_components()
         self.wait_for_api_server(timeout)

@@ -58,8 +58,9 @@ E2E_DAGS = Path(__file__).parent / "dags"
 CREATE_LATENCY = 1.0
 #: How long a flow run stays in progress.
 RUN_SECONDS = 6.0
-#: Flow runs of the deferred-waits test last long enough for all 20 waits to be deferred at once.
-LONG_RUN_SECONDS = 45.0
+#: Flow runs of the deferred-waits test outlast the deferring of all 20 waits, however slow the machine,
+#: and the handover: the test ends them (advances the emulator's clock) once the survivor holds every wait.
+LONG_RUN_SECONDS = 600.0
 #: Unique per session: found anywhere but at AEP, a secret has leaked.
 MARKER = secrets.token_hex(6)
 SECRETS = {
@@ -222,18 +223,23 @@ def backfill_runs(stack: ProductionAirflow, backfill_id: int) -> list[dict[str, 
     return [stack.dag_run(dag_id, run_id) for dag_id, run_id in rows]
 
 
+def backfill_states(stack: ProductionAirflow, backfill_id: int) -> list[tuple[str, str]]:
+    """``(run id, state)`` of each DAG run of a backfill, straight from the database (cheap to poll)."""
+    rows = stack.postgres.query("SELECT run_id, state FROM dag_run WHERE backfill_id = %s", (backfill_id,))
+    return sorted((str(run_id), str(state)) for run_id, state in rows)
+
+
 def wait_for_backfill(
     stack: ProductionAirflow, backfill_id: int, count: int, timeout: float = 420.0
 ) -> list[dict[str, Any]]:
-    """Wait until the backfill's ``count`` DAG runs have finished; return them."""
+    """Wait until the backfill's ``count`` DAG runs have finished; return them (REST API objects)."""
     deadline = time.monotonic() + timeout
-    runs: list[dict[str, Any]] = []
+    states: list[tuple[str, str]] = []
     while time.monotonic() < deadline:
-        runs = backfill_runs(stack, backfill_id)
-        if len(runs) == count and all(run["state"] in ("success", "failed") for run in runs):
-            return runs
-        time.sleep(2.0)
-    states = sorted((run["dag_run_id"], run["state"]) for run in runs)
+        states = backfill_states(stack, backfill_id)
+        if len(states) == count and all(state in ("success", "failed") for _, state in states):
+            return backfill_runs(stack, backfill_id)
+        time.sleep(0.5)
     raise AssertionError(f"backfill {backfill_id}: {count} runs to finish in {timeout:.0f} s; {states}")
 
 
@@ -369,7 +375,7 @@ def payments_flow_id(stack: ProductionAirflow, emulator: RunningEmulator) -> str
         stack.wait_for_dag(PAYMENTS)
         stack.unpause(PAYMENTS)
         run_id = stack.trigger(PAYMENTS)
-        [run] = stack.wait_until_finished([(PAYMENTS, run_id)], timeout=300).values()
+        [run] = stack.wait_until_finished([(PAYMENTS, run_id)], timeout=300, poll=0.5).values()
         assert run["state"] == "success", not_green(stack, [run])
         flows = named(emulator.state()["prod"], PAYMENTS_PREFIX)["flows"]
     flow_id: str = flows[0]["id"]
@@ -424,7 +430,7 @@ def test_killed_triggerer_hands_its_waits_to_the_other(
             broken = [ti for ti in instances if ti["state"] in ("failed", "upstream_failed", "success")]
             assert not broken, f"a wait ended before all 20 were deferred: {broken}"
             assert time.monotonic() < deadline, f"20 deferred waits expected: {instances}, {assignments}"
-            time.sleep(1.0)
+            time.sleep(0.5)
         # What the database holds for deferred waits (trigger arguments, next_kwargs), for the secrets test.
         snapshots = stack.cli.home / "snapshots"
         snapshots.mkdir(exist_ok=True)
@@ -433,18 +439,32 @@ def test_killed_triggerer_hands_its_waits_to_the_other(
         held = Counter(assignments.values())
         victim = max(TRIGGERERS, key=lambda name: held[stack.triggerer_jobs[name]])
         [survivor] = [name for name in TRIGGERERS if name != victim]
-        victim_job = stack.triggerer_jobs[victim]
+        victim_job, survivor_job = stack.triggerer_jobs[victim], stack.triggerer_jobs[survivor]
         handed_over = {trigger for trigger, job in assignments.items() if job == victim_job}
         stack.kill(victim)  # kill -9 of its whole process group
         killed_jobs[victim] = victim_job
+        killed_at = time.monotonic()
+        # The survivor takes over every wait of the dead triggerer once that one's last heartbeat is older
+        # than [triggerer] triggerer_health_check_threshold, while every flow run is still in progress.
+        deadline = killed_at + 180
+        while (adopted := stack.trigger_assignments(WAITS)) != dict.fromkeys(assignments, survivor_job):
+            assert time.monotonic() < deadline, f"{survivor} did not take over all 20 waits: {adopted}"
+            time.sleep(0.5)
+        adopted_after = time.monotonic() - killed_at
+        # Now every flow run ends (the emulator's clock moves past the last one's end).
+        runs = [run for run in production_emulator.state()["prod"]["runs"] if run["flowId"] == flow_id]
+        production_emulator.advance_clock_to(max(run["plan"]["completesAtMs"] for run in runs) / 1000 + 1)
 
-        finished = stack.wait_until_finished([(WAITS, run_id) for run_id in run_ids], timeout=360)
+        finished = stack.wait_until_finished([(WAITS, run_id) for run_id in run_ids], timeout=360, poll=0.5)
     finally:
         production_emulator.configure(run_duration_seconds=RUN_SECONDS)
-        for name in killed_jobs:
-            stack.start_triggerer(name)
+        # Back to two triggerers for the next tests (the survivor holds no trigger it could lose to it).
+        stack.start_triggerers(*killed_jobs, wait=False)
 
-    print(f"{victim} (job {victim_job}) held {len(handed_over)} of 20 waits when it was killed; {dict(held)}")
+    print(
+        f"{victim} (job {victim_job}) held {len(handed_over)} of 20 waits when it was killed; {dict(held)}; "
+        f"{survivor} held all 20 {adopted_after:.1f} s after the kill"
+    )
     assert handed_over, f"the killed triggerer held no wait: {dict(held)}"
     assert sorted(run["state"] for run in finished.values()) == ["success"] * 4, not_green(
         stack, list(finished.values())
@@ -456,7 +476,6 @@ def test_killed_triggerer_hands_its_waits_to_the_other(
     # Each wait fired once; those of the killed triggerer fired in the survivor.
     firings = trigger_firings(stack, WAITS)
     assert sorted(len(jobs) for jobs in firings.values()) == [1] * 20, firings
-    survivor_job = stack.triggerer_jobs[survivor]
     fired_in = {trigger: firings.get(trigger) for trigger in handed_over}
     assert fired_in == {trigger: [survivor_job] for trigger in handed_over}
     # Every window was asked for once: no wait started a second flow run.
@@ -489,11 +508,11 @@ def test_killed_worker_mid_create_leaves_no_duplicate(
         while fault_rules(production_emulator)[0]["times"] > 0:
             assert time.monotonic() < deadline, "the base connection's POST never arrived"
             time.sleep(0.1)
-        killed_at = time.time()
+        killed_at = production_emulator.now()  # the clock of the emulator's request log
         stack.kill("celery-worker")  # kill -9 while AEP is still creating the connection
         production_emulator.configure(create_latency_seconds=CREATE_LATENCY)
         stack.spawn("celery-worker")
-        [run] = stack.wait_until_finished([(PAYMENTS, run_id)], timeout=420).values()
+        [run] = stack.wait_until_finished([(PAYMENTS, run_id)], timeout=420, poll=0.5).values()
     finally:
         production_emulator.configure(create_latency_seconds=CREATE_LATENCY)
         production_emulator.clear_faults()
@@ -525,12 +544,12 @@ def test_restart_of_every_airflow_process_mid_backfill(
     backfill_id = create_backfill(stack, PAYMENTS, first, last, max_active_runs=2)
     deadline = time.monotonic() + 300
     while True:
-        states = [run["state"] for run in backfill_runs(stack, backfill_id)]
+        states = [state for _, state in backfill_states(stack, backfill_id)]
         if "success" in states and "running" in states:
             break
         assert "failed" not in states, states
         assert time.monotonic() < deadline, f"no backfill run finished while another ran: {states}"
-        time.sleep(1.0)
+        time.sleep(0.5)
     restarted_with = states
     stack.restart_airflow()
 
@@ -577,7 +596,7 @@ def test_no_secret_in_the_database_logs_or_broker(
     stack.wait_for_dag(SFMC)
     stack.unpause(SFMC)
     run_id = stack.trigger(SFMC)
-    [run] = stack.wait_until_finished([(SFMC, run_id)], timeout=420).values()
+    [run] = stack.wait_until_finished([(SFMC, run_id)], timeout=420, poll=0.5).values()
     assert run["state"] == "success", not_green(stack, [run])
     # A control: a value stored encrypted (an Airflow variable) must be found, or the search is blind.
     canary = f"canary-{MARKER}"
