@@ -7,6 +7,8 @@ suite runs on the plugin users run their DAG tests with; its fixture names (``ae
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from aep_emulator.testing import RunningEmulator
@@ -21,36 +23,63 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(RequestContractPlugin(), "aep-request-contract")
 
 
-def xdist_group(item: pytest.Item) -> str:
-    """The pytest-xdist work unit of a test (``make test`` runs ``--dist loadgroup``): its module, so a
-    module's fixtures (an Airflow stack, a migrated home) start on one worker only, except that every
-    test on the session's ``airflow standalone`` (tests/e2e/conftest.py) shares one unit, so it starts
-    once."""
-    if "standalone" in getattr(item, "fixturenames", ()):
-        return "airflow-standalone"
-    return item.nodeid.split("::", 1)[0]
+#: Modules whose tests run on the session's ``airflow standalone`` (tests/e2e/conftest.py): under xdist
+#: they are one work unit, so it starts once (checked at collection: see ``pytest_collection_modifyitems``).
+ON_SHARED_STANDALONE = (
+    "tests/e2e/test_backfill_deferrable.py",
+    "tests/e2e/test_browser_ui.py",
+    "tests/e2e/test_trigger_paths.py",
+)
+
+
+def work_unit(nodeid: str) -> str:
+    """The pytest-xdist work unit of a test (``make test`` runs ``-n 3 --dist loadscope``): its module,
+    so a module's fixtures (an Airflow stack, a migrated home) start on one worker only; the modules on
+    the shared ``airflow standalone`` are one unit."""
+    module = nodeid.split("::", 1)[0]
+    return "airflow-standalone" if module in ON_SHARED_STANDALONE else module
 
 
 def start_rank(item: pytest.Item) -> int:
-    """When a test's unit is handed out: the longest first (the production stack, then the standalone
-    Airflow, then other tests that start Airflow or build wheels), so no long unit is left for last while
-    the other workers idle (``make test`` passes ``--no-loadscope-reorder`` to keep this order)."""
+    """When a test's unit is handed out: the longest first (the production stack, then the shared
+    standalone, then other tests that start Airflow or build wheels), so no long unit is left for last
+    while the other workers idle (``make test`` passes ``--no-loadscope-reorder`` to keep this order)."""
     if item.get_closest_marker("production"):
         return 0
-    if xdist_group(item) == "airflow-standalone":
+    if work_unit(item.nodeid) == "airflow-standalone":
         return 1
     if item.get_closest_marker("slow") or item.get_closest_marker("packaging"):
         return 2
     return 3
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups into the test ids
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
-    items.sort(key=start_rank)  # stable: tests of a module keep their file order
+    strays = sorted(
+        {
+            item.nodeid.split("::", 1)[0]
+            for item in items
+            if "standalone" in getattr(item, "fixturenames", ())
+            and work_unit(item.nodeid) != "airflow-standalone"
+        }
+    )
+    if strays:
+        raise pytest.UsageError(f"add {', '.join(strays)} to ON_SHARED_STANDALONE in tests/conftest.py")
+    items.sort(key=start_rank)  # stable: the tests of a module keep their file order
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadscope`` by :func:`work_unit` (xdist's ``loadgroup`` cannot rename test ids under
+    pytest 9, so it is not used)."""
+    if config.getvalue("dist") != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class ByWorkUnit(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid)
+
+    return ByWorkUnit(config, log)
 
 
 @pytest.fixture(scope="session")
