@@ -55,7 +55,7 @@ def wait_for_api(api: httpx.Client, timeout: float, exited: Callable[[], str | N
                 return
         except httpx.HTTPError:
             pass
-        time.sleep(1.0)
+        time.sleep(0.5)
     raise RuntimeError(f"the API server did not answer within {timeout:.0f} s; see {what}")
 
 
@@ -225,7 +225,7 @@ class StandaloneAirflow:
             if response.status_code == 200:
                 details: dict[str, Any] = response.json()
                 return details
-            time.sleep(1.0)
+            time.sleep(0.5)
         raise AssertionError(f"DAG {dag_id} was not parsed within {timeout:.0f} s; see {self.log_path}")
 
     def unpause(self, dag_id: str) -> None:
@@ -322,7 +322,7 @@ class StandaloneAirflow:
         return instances
 
     def wait_for_runs(
-        self, dag_id: str, count: int, timeout: float = 240.0, poll: float = 2.0
+        self, dag_id: str, count: int, timeout: float = 240.0, poll: float = 0.5
     ) -> list[dict[str, Any]]:
         """Wait until ``dag_id`` has ``count`` finished runs (success or failed); return all its runs."""
         deadline = time.monotonic() + timeout
@@ -337,7 +337,7 @@ class StandaloneAirflow:
         raise AssertionError(f"{dag_id}: {count} finished runs expected within {timeout:.0f} s, got {states}")
 
     def wait_until_finished(
-        self, runs: Iterable[tuple[str, str]], timeout: float = 600.0, poll: float = 3.0
+        self, runs: Iterable[tuple[str, str]], timeout: float = 600.0, poll: float = 0.5
     ) -> dict[tuple[str, str], dict[str, Any]]:
         """Wait until every ``(dag_id, run_id)`` has finished (success or failed); return each run."""
         pending = set(runs)
@@ -362,9 +362,10 @@ class StandaloneAirflow:
         process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
+        # A throwaway deployment: a short grace, then SIGKILL (a graceful stop can wait 30 s on tasks).
         os.killpg(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=30)
+            process.wait(timeout=5)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=10)
