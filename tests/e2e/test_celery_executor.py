@@ -1,5 +1,5 @@
 """One tutorial DAG under the CeleryExecutor: Redis broker, scheduler, triggerer and a Celery worker
-as separate processes (about 90 s; select or skip it with the ``celery`` marker)."""
+as separate processes (about 45 s; select or skip it with the ``celery`` marker)."""
 
 from __future__ import annotations
 
