@@ -290,6 +290,9 @@ def test_catalog_lists_the_batches_runs_wrote_filtered_by_dataset_and_creation_t
         aep.created_id(
             "POST", f"{FLOW}/runs", _run_body(flow_id, today - days * DAY, today - (days - 1) * DAY)
         )
+        # A second apart: two runs started in the same millisecond write batches created at the same
+        # moment, and then no batch is created before the newest.
+        emulator.advance_clock(1)
     emulator.advance_clock(2)
     listed = aep.request("GET", "/data/foundation/catalog/batches").json()
     assert len(listed) == 2
