@@ -20,8 +20,16 @@ Everything else is done once, here:
    (never another's) and returns the winner. Found resources are chosen by the same rule;
 6. return the id (so ``.output`` chains tasks) and push the other useful values to XCom.
 
+A task acts on a look-up only once it is *settled* (:meth:`AEPEnsureResourceOperator.settled_look`):
+its winner had already been seen ``race_settle_seconds`` before that look-up was sent. Creates stamped
+in the same millisecond show in either order, so a look-up made within that millisecond can miss a
+resource that sorts first; a task that trusted it would use a resource its creator is about to delete
+as a loser (a dataflow create then fails with ``targetConnection <id> was not found``).
+
 Limits (also in the docs, "Idempotent re-runs and concurrent DAG runs"): convergence needs a look-up
-that shows a create once it was answered (the emulator does; Adobe documents no delay); a resource whose
+that shows a create once it was answered (the emulator does; Adobe documents no delay), and creation
+times that order creates as they show, except for creates at most ``race_settle_seconds`` apart (the
+emulator stamps a resource as it stores it, in milliseconds; Adobe documents neither); a resource whose
 create answer was lost and that then lost the race cannot be told apart from another task's, so it is
 left in place (and never chosen, as it is not the oldest)."""
 
@@ -39,6 +47,7 @@ from airflow_provider_aep.exceptions import AEPConfigError, AEPError
 from airflow_provider_aep.operators.resources import (
     AEPResourceMismatchError,
     ResourceKind,
+    created_ms,
     dotted,
     is_name_taken,
     normal,
@@ -62,6 +71,14 @@ IF_EXISTS_CHOICES: tuple[str, ...] = ("reuse", "fail", "update")
 #: XCom keys pushed next to the return value (docs: "Building blocks", the operators table).
 XCOM_CREATED = "created"
 XCOM_ETAG = "etag"
+
+#: Most look-ups a task makes for one race to settle (each after a new winner showed up); past them it
+#: keeps the resource it created, or uses the last winner it found, and says so in the log.
+SETTLE_LOOKS = 20
+#: How far AEP's clock may be from this machine's: a resource created longer ago than this plus
+#: ``race_settle_seconds`` (by its creation time and our clock) cannot still be in a race, so finding it
+#: needs no second look-up.
+CLOCK_SKEW_SECONDS = 60.0
 
 
 class AEPBaseOperator(BaseOperator):
@@ -113,6 +130,15 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
     :param lost_answer_wait: how long to keep looking for such a resource before the create is sent
         again: a create AEP finishes after the client's timeout appears within it instead of being
         made twice.
+    :param race_settle_seconds: how much later than a resource AEP may show another that sorts before
+        it (created in the same millisecond, or stamped before it showed). A task acts on a look-up
+        (uses a resource, deletes the duplicate it made) only when the look-up's winner had been seen
+        this long before it was sent: after a create it waits what is left of this time before its
+        look-up (nothing more when it sees only its own resource); when it sees a race, or finds a
+        resource created in the last minute, it looks again after this time until two look-ups agree.
+        The default, 0.002, covers a creation time in milliseconds stamped as AEP stores the resource
+        (as the emulator does); raise it if your AEP shows creates later than it stamps them. ``0``
+        acts on the first look-up (no guarantee under ties).
     """
 
     kind: ClassVar[ResourceKind]
@@ -124,6 +150,7 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
         create_retries: int = 2,
         create_retry_delay: float = 2.0,
         lost_answer_wait: float = 10.0,
+        race_settle_seconds: float = 0.002,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -144,6 +171,15 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
         if lost_answer_wait < 0:
             raise AEPConfigError(f"lost_answer_wait: must be >= 0, got {lost_answer_wait}")
         self.lost_answer_wait = lost_answer_wait
+        if (
+            isinstance(race_settle_seconds, bool)
+            or not isinstance(race_settle_seconds, int | float)
+            or not 0 <= race_settle_seconds <= 60
+        ):
+            raise AEPConfigError(
+                f"race_settle_seconds: must be a number of seconds from 0 to 60, got {race_settle_seconds!r}"
+            )
+        self.race_settle_seconds = float(race_settle_seconds)
 
     # -- what subclasses declare ------------------------------------------------------------
 
@@ -205,9 +241,67 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
         """Every existing resource that is the requested one (more than one after a race)."""
         return [item for item in self.candidates(payload, thorough=thorough) if self.matches(item, payload)]
 
+    def settled_look(
+        self,
+        payload: Mapping[str, Any],
+        *,
+        thorough: bool = False,
+        seen: dict[str, float] | None = None,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """Every resource that is the requested one, from a look-up a task may act on; and whether it is
+        settled (``False`` only when the race did not settle within :data:`SETTLE_LOOKS` look-ups).
+
+        A look-up is settled when its :func:`winner` had been seen ``race_settle_seconds`` before it was
+        sent, or was created long before (:data:`CLOCK_SKEW_SECONDS`): anything that sorts before the
+        winner shows within that time, so every later look-up has the same winner (unless a resource
+        whose create answer was lost shows). Otherwise the task waits and looks again.
+
+        :param seen: resource id -> ``time.monotonic()`` when it was known to show (a create's answer);
+            updated with every resource the look-ups show.
+        """
+        seen = {} if seen is None else seen
+        found: list[dict[str, Any]] = []
+        for _ in range(SETTLE_LOOKS):
+            sent = time.monotonic()
+            found = self.find_all(payload, thorough=thorough)
+            if not found or self.kind.unique_names or self.race_settle_seconds == 0:
+                return found, True
+            chosen = winner(found, self.kind.id_field)
+            chosen_id = self.resource_id(chosen)
+            since = seen.get(chosen_id)
+            answered = time.monotonic()
+            for item in found:
+                seen.setdefault(self.resource_id(item), answered)
+            settled = since is not None and sent - since >= self.race_settle_seconds
+            if settled or self.created_long_ago(chosen):
+                return found, True
+            if len(found) > 1:
+                self.log.info(
+                    "%d resources are the %s; looking again in %.3f s, until the race settles",
+                    len(found),
+                    self.describe(payload),
+                    self.race_settle_seconds,
+                )
+            time.sleep(max(0.0, seen[chosen_id] + self.race_settle_seconds - time.monotonic()))
+        self.log.warning(
+            "The %s kept changing over %d look-ups (other tasks still creating it)",
+            self.describe(payload),
+            SETTLE_LOOKS,
+        )
+        return found, False
+
+    def created_long_ago(self, item: Mapping[str, Any]) -> bool:
+        """Whether AEP created the resource so long ago (by our clock) that no race can still reorder it."""
+        horizon = time.time() - CLOCK_SKEW_SECONDS - self.race_settle_seconds
+        return created_ms(item) <= horizon * 1000
+
     def find_existing(self, payload: Mapping[str, Any], *, thorough: bool = False) -> dict[str, Any] | None:
-        """The existing resource that is the requested one (the :func:`winner` of several), or ``None``."""
-        found = self.find_all(payload, thorough=thorough)
+        """The existing resource that is the requested one (the :func:`winner` of several), or ``None``.
+
+        A resource created in the last minute is looked up again until the look-up settles
+        (:meth:`settled_look`): it may be in a race another task's older resource has not shown in yet.
+        """
+        found, _ = self.settled_look(payload, thorough=thorough)
         if not found:
             return None
         chosen = dict(winner(found, self.kind.id_field))
@@ -329,10 +423,11 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
                 )
                 resource_id, item = self.use_existing(found, payload, label)
                 return resource_id, item, False
+            answered = time.monotonic()
             resource_id = self.created_id(answer)
             self.log.info("Created %s: %s", label, resource_id)
             item = answer if isinstance(answer, dict) else {"id": resource_id}
-            return self.converge(resource_id, item, payload, label)
+            return self.converge(resource_id, item, payload, label, answered=answered)
 
     def find_after_lost_answer(self, payload: Mapping[str, Any]) -> dict[str, Any] | None:
         """Look for a resource whose create answer was lost, every ``create_retry_delay`` seconds for
@@ -345,19 +440,44 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
             time.sleep(max(0.0, min(self.create_retry_delay, deadline - time.monotonic())))
 
     def converge(
-        self, resource_id: str, item: dict[str, Any], payload: Mapping[str, Any], label: str
+        self,
+        resource_id: str,
+        item: dict[str, Any],
+        payload: Mapping[str, Any],
+        label: str,
+        *,
+        answered: float | None = None,
     ) -> tuple[str, dict[str, Any], bool]:
         """After creating ``resource_id``: if other tasks created the same resource meanwhile, agree
-        on the :func:`winner`; delete ours if it lost. Returns (id, item, created)."""
+        on the :func:`winner`; delete ours if it lost. Returns (id, item, created).
+
+        The decision rests on a settled look-up (:meth:`settled_look`): the first one is sent
+        ``race_settle_seconds`` after the create was answered (at ``answered``, ``time.monotonic()``),
+        so seeing only ours settles at once; a race is looked at again until two look-ups agree. A
+        task that keeps its own resource can never lose it (only its creator deletes a resource), so
+        settling matters for convergence; a task that uses another's must settle, or that other's
+        creator may see a resource that sorts first later and delete the one it was handed."""
         if self.kind.unique_names:
             return resource_id, item, True
-        found = self.find_all(payload)
+        answered = time.monotonic() if answered is None else answered
+        time.sleep(max(0.0, answered + self.race_settle_seconds - time.monotonic()))
+        found, settled = self.settled_look(payload, seen={resource_id: answered})
         if len(found) < 2 or not any(self.resource_id(other) == resource_id for other in found):
             return resource_id, item, True
         chosen = winner(found, self.kind.id_field)
         chosen_id = self.resource_id(chosen)
         if chosen_id == resource_id:
             self.log.info("Another task created the %s at the same moment; ours is the oldest", label)
+            return resource_id, item, True
+        if not settled:
+            # Only we would delete ours, so using it is safe; the race may leave a duplicate.
+            self.log.warning(
+                "Another task created the %s at the same moment and the race did not settle: "
+                "keeping ours, %s (the oldest so far is %s)",
+                label,
+                resource_id,
+                chosen_id,
+            )
             return resource_id, item, True
         self.check_identity(chosen, payload, label, chosen_id)
         if self.kind.deletable:

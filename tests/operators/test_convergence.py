@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
+from aep_emulator.state import Store
 from aep_emulator.testing import RunningEmulator
-from airflow_provider_aep.operators import AEPCreateDatasetOperator
+from airflow_provider_aep.exceptions import AEPConfigError
+from airflow_provider_aep.operators import AEPCreateBaseConnectionOperator, AEPCreateDatasetOperator
 from tests.operators.helpers import run
 from tests.operators.tutorials import Tutorial, payments_batch
 
@@ -92,3 +96,71 @@ def test_a_create_aep_finishes_after_the_clients_timeout_is_not_made_twice(
     assert datasets == [dataset_id]
     posts = [r for r in aep.requests() if r["method"] == "POST" and r["path"].endswith("/dataSets")]
     assert len(posts) == 1, "the create was not sent again"
+
+
+#: The creation times of the race test below come in steps of this many ms: same-millisecond ties
+#: (which AEP and the emulator stamp, and show in either order) only more often.
+CLOCK_STEP_MS = 10
+RACE_ROUNDS = 25
+RACERS = 6
+
+
+def race_rounds(aep: RunningEmulator, collection: str, ensure: Callable[[str], str]) -> list[str]:
+    """``RACERS`` tasks ensure one resource at the same instant, ``RACE_ROUNDS`` times (a new name each
+    time); every problem found, one line per round."""
+    problems = []
+    for round_number in range(RACE_ROUNDS):
+        name = f"Race {round_number}"
+        start = threading.Barrier(RACERS)
+
+        def racer(_: int, name: str = name, start: threading.Barrier = start) -> str:
+            start.wait()
+            try:
+                return ensure(name)
+            except Exception as error:  # a failed task is a problem too
+                return f"failed: {error}"
+
+        with ThreadPoolExecutor(max_workers=RACERS) as pool:
+            ids = list(pool.map(racer, range(RACERS)))
+        left = [item["id"] for item in aep.resources(collection) if item["name"] == name]
+        if len(set(ids)) != 1 or left != ids[:1]:
+            problems.append(f"{name}: tasks returned {sorted(set(ids))}, AEP holds {left}")
+    return problems
+
+
+def test_racers_never_use_a_resource_whose_creator_deletes_it(
+    aep: RunningEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: creates stamped in the same millisecond show in either order. A task that looked
+    in between saw only the later one (or it as the oldest of two) and used it, while its creator saw
+    the other, older by id, and deleted it as the loser: the payments setup then failed with
+    ``targetConnection <id> was not found``. Tasks now act only on a settled look-up. Before the fix
+    about a quarter of these rounds handed some task a deleted resource or left tasks on different
+    ones (26 of 100 rounds)."""
+    step = CLOCK_STEP_MS
+    monkeypatch.setattr(Store, "now_ms", lambda store: int(store.now() * 1000) // step * step)
+
+    def ensure(name: str) -> str:
+        operator = AEPCreateBaseConnectionOperator(
+            task_id="base_connection",
+            name=name,
+            source="paypal",
+            source_conn_id="paypal_default",
+            race_settle_seconds=2 * step / 1000,  # a tie may show up to one step after its twin
+        )
+        return str(run(operator)[0])
+
+    assert race_rounds(aep, "connections", ensure) == []
+
+
+@pytest.mark.parametrize("bad", [-0.1, 61, "1", True, float("nan")])
+def test_race_settle_seconds_is_checked_before_any_call(aep: RunningEmulator, bad: Any) -> None:
+    with pytest.raises(AEPConfigError, match="race_settle_seconds"):
+        AEPCreateBaseConnectionOperator(
+            task_id="base_connection",
+            name="x",
+            source="paypal",
+            source_conn_id="paypal_default",
+            race_settle_seconds=bad,
+        )
+    assert aep.requests() == []
