@@ -40,7 +40,7 @@ docs: $(STAMP)
 # The suite on TEST_WORKERS pytest-xdist workers. Most end-to-end tests wait on Airflow processes more
 # than they compute, so they overlap well; tests/conftest.py keeps each module (and every test on the
 # shared `airflow standalone`) on one worker and hands the longest out first. TEST_WORKERS=0: one process.
-TEST_WORKERS ?= 3
+TEST_WORKERS ?= 4
 unit: $(STAMP)
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 

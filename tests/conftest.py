@@ -33,7 +33,7 @@ ON_SHARED_STANDALONE = (
 
 
 def work_unit(nodeid: str) -> str:
-    """The pytest-xdist work unit of a test (``make test`` runs ``-n 3 --dist loadscope``): its module,
+    """The pytest-xdist work unit of a test (``make test`` runs ``-n 4 --dist loadscope``): its module,
     so a module's fixtures (an Airflow stack, a migrated home) start on one worker only; the modules on
     the shared ``airflow standalone`` are one unit."""
     module = nodeid.split("::", 1)[0]
