@@ -256,6 +256,12 @@ class ProductionAirflow(CeleryAirflow):
             "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": postgres.url,
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + postgres.url,
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": "8",
+            # A scheduler stopped right after it marked a task queued, before it sent it to Celery,
+            # leaves the task queued until this timeout (600 s by default) once started again: seen in
+            # the restart test. 120 s, checked every 10 s, lets that task be queued again within ~2 min
+            # (it also bounds a queued task's token lifetime: no task waits that long for a slot here).
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "120",
+            "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
             "AIRFLOW__CORE__FERNET_KEY": self.fernet_key,
             "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
