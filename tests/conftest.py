@@ -7,7 +7,6 @@ suite runs on the plugin users run their DAG tests with; its fixture names (``ae
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
@@ -32,12 +31,9 @@ ON_SHARED_STANDALONE = (
     "tests/e2e/test_trigger_paths.py",
 )
 
-
 #: Modules of independent tests on session fixtures only (each worker migrates its own Airflow home):
 #: under xdist each test is a unit of its own, so their ``airflow dags test`` runs spread over the workers.
 ONE_UNIT_PER_TEST = ("tests/e2e/test_example_dags_run.py",)
-#: How much nicer than the production stack the other tests run under xdist (see ``pytest_runtest_setup``).
-NICENESS_BESIDE_THE_CRITICAL_PATH = 5
 
 
 def work_unit(nodeid: str) -> str:
@@ -75,20 +71,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if strays:
         raise pytest.UsageError(f"add {', '.join(strays)} to ON_SHARED_STANDALONE in tests/conftest.py")
     items.sort(key=start_rank)  # stable: the tests of a module keep their file order
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Under xdist, a worker that starts a test other than the production stack's lowers its priority
-    (and that of every process it starts) by :data:`NICENESS_BESIDE_THE_CRITICAL_PATH`, for good.
-
-    The production-stack module is the longest unit and is handed out first, so its worker runs it at
-    normal priority while the others use the CPU it leaves: on 2 cores the suite then ends about when that
-    module does. Only the order in which the CPU is shared changes; every test runs as before."""
-    if not hasattr(item.config, "workerinput") or item.get_closest_marker("production"):
-        return
-    if not getattr(item.config, "_aep_niced", False):
-        os.nice(NICENESS_BESIDE_THE_CRITICAL_PATH)
-        item.config._aep_niced = True  # type: ignore[attr-defined]
 
 
 @pytest.hookimpl(optionalhook=True)
