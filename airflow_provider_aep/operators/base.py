@@ -446,7 +446,7 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
         payload: Mapping[str, Any],
         label: str,
         *,
-        answered: float | None = None,
+        answered: float,
     ) -> tuple[str, dict[str, Any], bool]:
         """After creating ``resource_id``: if other tasks created the same resource meanwhile, agree
         on the :func:`winner`; delete ours if it lost. Returns (id, item, created).
@@ -459,7 +459,6 @@ class AEPEnsureResourceOperator(AEPBaseOperator):
         creator may see a resource that sorts first later and delete the one it was handed."""
         if self.kind.unique_names:
             return resource_id, item, True
-        answered = time.monotonic() if answered is None else answered
         time.sleep(max(0.0, answered + self.race_settle_seconds - time.monotonic()))
         found, settled = self.settled_look(payload, seen={resource_id: answered})
         if len(found) < 2 or not any(self.resource_id(other) == resource_id for other in found):

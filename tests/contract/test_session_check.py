@@ -49,6 +49,16 @@ def _session(tmp_path: Path, tests: str, *options: str) -> subprocess.CompletedP
     return subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
 
 
+def assert_reports_the_undeclared_limit(result: subprocess.CompletedProcess[str]) -> None:
+    """The session of SAMPLE + BAD_SAMPLE: all 3 tests passed, and the one violation names its test."""
+    assert "3 passed" in result.stdout
+    assert "request contract: 1 violations" in result.stdout
+    assert (
+        "GET /data/foundation/flowservice/connectionSpecs | query limit: not a declared query parameter"
+        " | 1x, sent by test_sample.py::test_sends_an_undeclared_query_parameter"
+    ) in result.stdout
+
+
 def test_a_session_whose_provider_requests_are_declared_passes(tmp_path: Path) -> None:
     result = _session(tmp_path, SAMPLE)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -60,24 +70,14 @@ def test_a_session_whose_provider_requests_are_declared_passes(tmp_path: Path) -
 def test_a_provider_request_off_the_contract_fails_the_session_naming_its_test(tmp_path: Path) -> None:
     result = _session(tmp_path, SAMPLE + BAD_SAMPLE)
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
-    assert "request contract: 1 violations" in result.stdout
-    assert (
-        "GET /data/foundation/flowservice/connectionSpecs | query limit: not a declared query parameter"
-        " | 1x, sent by test_sample.py::test_sends_an_undeclared_query_parameter"
-    ) in result.stdout
+    assert_reports_the_undeclared_limit(result)
 
 
 def test_under_xdist_the_workers_requests_are_checked_and_fail_the_session(tmp_path: Path) -> None:
     # `make test` runs on xdist workers: each checks its own requests, the controller adds them up.
     result = _session(tmp_path, SAMPLE + BAD_SAMPLE, "-p", "xdist", "-n", "2", "--dist", "load")
     assert result.returncode == 1, result.stdout + result.stderr
-    assert "3 passed" in result.stdout
-    assert "request contract: 1 violations" in result.stdout
-    assert (
-        "GET /data/foundation/flowservice/connectionSpecs | query limit: not a declared query parameter"
-        " | 1x, sent by test_sample.py::test_sends_an_undeclared_query_parameter"
-    ) in result.stdout
+    assert_reports_the_undeclared_limit(result)
     passing = _session(tmp_path, SAMPLE, "-p", "xdist", "-n", "2", "--dist", "load")
     assert passing.returncode == 0, passing.stdout + passing.stderr
     assert "request contract: 1 provider requests checked" in passing.stdout

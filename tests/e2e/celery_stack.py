@@ -20,23 +20,30 @@ from pathlib import Path
 from .harness import VENV_BIN, StandaloneAirflow, free_port, wait_for_api
 
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
 #: Each Airflow component: its name (and log file) and its ``airflow ...`` arguments.
+def celery_worker(concurrency: int) -> tuple[str, ...]:
+    """``airflow celery worker`` with ``concurrency`` task slots, as the test stacks run it: one worker, so
+    nothing to sync with (mingle waits a second for neighbours' replies at each start) and no neighbours'
+    events to subscribe to (gossip)."""
+    return (
+        "celery",
+        "worker",
+        "--concurrency",
+        str(concurrency),
+        "--skip-serve-logs",
+        "--without-mingle",
+        "--without-gossip",
+    )
+
+
 COMPONENTS: dict[str, tuple[str, ...]] = {
     "api-server": ("api-server",),
     "scheduler": ("scheduler",),
     "dag-processor": ("dag-processor",),
     "triggerer": ("triggerer",),
-    # One worker: nothing to sync with (mingle waits a second for neighbours' replies at each start) and
-    # no neighbours' events to subscribe to (gossip).
-    "celery-worker": (
-        "celery",
-        "worker",
-        "--concurrency",
-        "2",
-        "--skip-serve-logs",
-        "--without-mingle",
-        "--without-gossip",
-    ),
+    "celery-worker": celery_worker(concurrency=2),
 }
 REDIS = "redis"
 

@@ -233,6 +233,16 @@ class StandaloneAirflow:
         response = self.api.patch(f"/dags/{dag_id}", json={"is_paused": False})
         response.raise_for_status()
 
+    def post_until_answered(self, path: str, body: Mapping[str, Any], attempts: int = 5) -> httpx.Response:
+        """``POST`` to the REST API, sent again (2 s apart, ``attempts`` times at most) while it answers
+        5xx: SQLite "database is locked" while the scheduler writes, under load. The last answer."""
+        for _ in range(attempts - 1):
+            response = self.api.post(path, json=body)
+            if response.status_code < 500:
+                return response
+            time.sleep(2.0)
+        return self.api.post(path, json=body)
+
     def trigger(
         self, dag_id: str, conf: Mapping[str, Any] | None = None, logical_date: str | None = None
     ) -> str:
@@ -244,11 +254,7 @@ class StandaloneAirflow:
         """
         run_id = f"manual__{datetime.now(timezone.utc).isoformat()}_{uuid.uuid4().hex[:8]}"
         body = {"dag_run_id": run_id, "logical_date": logical_date, "conf": dict(conf or {})}
-        for _ in range(5):
-            response = self.api.post(f"/dags/{dag_id}/dagRuns", json=body)
-            if response.status_code < 500:
-                break
-            time.sleep(2.0)
+        response = self.post_until_answered(f"/dags/{dag_id}/dagRuns", body)
         if response.status_code == 409 and self.api.get(f"/dags/{dag_id}/dagRuns/{run_id}").is_success:
             return run_id
         response.raise_for_status()
@@ -282,11 +288,7 @@ class StandaloneAirflow:
         database while the scheduler holds it fails with "database is locked".
         """
         body = {"dag_id": dag_id, "from_date": from_date, "to_date": to_date, "max_active_runs": 3}
-        for _ in range(5):
-            response = self.api.post("/backfills", json=body)
-            if response.status_code < 500:
-                break
-            time.sleep(2.0)
+        response = self.post_until_answered("/backfills", body)
         response.raise_for_status()
         backfill: dict[str, Any] = response.json()
         return backfill

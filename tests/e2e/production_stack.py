@@ -31,7 +31,7 @@ from typing import Any
 import psycopg2
 from cryptography.fernet import Fernet, InvalidToken
 
-from .celery_stack import CeleryAirflow
+from .celery_stack import CeleryAirflow, celery_worker
 from .harness import DAGS_FOLDER, free_port
 
 #: The Airflow processes of the production stack. Two triggerers share the deferred waits; none serves
@@ -42,17 +42,8 @@ PRODUCTION_COMPONENTS: dict[str, tuple[str, ...]] = {
     "scheduler": ("scheduler",),
     "dag-processor": ("dag-processor",),
     # 8 task slots (the recipe's 4 made the backfill's tasks queue for 10-20 s: 6 DAG runs at once, each
-    # task mostly waiting on AEP). Without mingle and gossip: one worker has no neighbour to sync with or
-    # hear from (mingle waits a second for replies at each start, the killed-worker test's new worker too).
-    "celery-worker": (
-        "celery",
-        "worker",
-        "--concurrency",
-        "8",
-        "--skip-serve-logs",
-        "--without-mingle",
-        "--without-gossip",
-    ),
+    # task mostly waiting on AEP).
+    "celery-worker": celery_worker(concurrency=8),
     "triggerer-1": ("triggerer", "--skip-serve-logs"),
     "triggerer-2": ("triggerer", "--skip-serve-logs"),
 }

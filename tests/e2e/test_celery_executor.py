@@ -50,7 +50,7 @@ def test_payments_dag_runs_on_a_celery_worker(celery_airflow: tuple[CeleryAirflo
     airflow.wait_for_dag(DAG_ID)
     airflow.unpause(DAG_ID)
     # The scheduler runs the latest interval on its own (catchup off): that run is the one checked.
-    [run] = airflow.wait_for_runs(DAG_ID, 1, timeout=420, poll=0.5)
+    [run] = airflow.wait_for_runs(DAG_ID, 1, timeout=420)
     assert run["state"] == "success", f"see {airflow.log_dir}"
     instances = airflow.task_instances(DAG_ID, run["dag_run_id"])
     assert {instance["state"] for instance in instances} == {"success"}

@@ -375,7 +375,7 @@ def payments_flow_id(stack: ProductionAirflow, emulator: RunningEmulator) -> str
         stack.wait_for_dag(PAYMENTS)
         stack.unpause(PAYMENTS)
         run_id = stack.trigger(PAYMENTS)
-        [run] = stack.wait_until_finished([(PAYMENTS, run_id)], timeout=300, poll=0.5).values()
+        [run] = stack.wait_until_finished([(PAYMENTS, run_id)], timeout=300).values()
         assert run["state"] == "success", not_green(stack, [run])
         flows = named(emulator.state()["prod"], PAYMENTS_PREFIX)["flows"]
     flow_id: str = flows[0]["id"]
@@ -455,7 +455,7 @@ def test_killed_triggerer_hands_its_waits_to_the_other(
         runs = [run for run in production_emulator.state()["prod"]["runs"] if run["flowId"] == flow_id]
         production_emulator.advance_clock_to(max(run["plan"]["completesAtMs"] for run in runs) / 1000 + 1)
 
-        finished = stack.wait_until_finished([(WAITS, run_id) for run_id in run_ids], timeout=360, poll=0.5)
+        finished = stack.wait_until_finished([(WAITS, run_id) for run_id in run_ids], timeout=360)
     finally:
         production_emulator.configure(run_duration_seconds=RUN_SECONDS)
         # Back to two triggerers for the next tests (the survivor holds no trigger it could lose to it).
@@ -512,7 +512,7 @@ def test_killed_worker_mid_create_leaves_no_duplicate(
         stack.kill("celery-worker")  # kill -9 while AEP is still creating the connection
         production_emulator.configure(create_latency_seconds=CREATE_LATENCY)
         stack.spawn("celery-worker")
-        [run] = stack.wait_until_finished([(PAYMENTS, run_id)], timeout=420, poll=0.5).values()
+        [run] = stack.wait_until_finished([(PAYMENTS, run_id)], timeout=420).values()
     finally:
         production_emulator.configure(create_latency_seconds=CREATE_LATENCY)
         production_emulator.clear_faults()
@@ -596,7 +596,7 @@ def test_no_secret_in_the_database_logs_or_broker(
     stack.wait_for_dag(SFMC)
     stack.unpause(SFMC)
     run_id = stack.trigger(SFMC)
-    [run] = stack.wait_until_finished([(SFMC, run_id)], timeout=420, poll=0.5).values()
+    [run] = stack.wait_until_finished([(SFMC, run_id)], timeout=420).values()
     assert run["state"] == "success", not_green(stack, [run])
     # A control: a value stored encrypted (an Airflow variable) must be found, or the search is blind.
     canary = f"canary-{MARKER}"
